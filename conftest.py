@@ -14,6 +14,7 @@
 
 """Repository-wide pytest setup: import paths, offline model hub, headless rendering."""
 
+import importlib
 import importlib.util
 import os
 from pathlib import Path
@@ -27,6 +28,9 @@ for package in PACKAGES:
     path = str(ROOT / package)
     if path not in sys.path:
         sys.path.insert(0, path)
+    # Import now: pytest's importlib mode would otherwise register the repository folder of the
+    # same name (ar4_x/ holding ar4_x/ar4_x) as an empty namespace package while collecting.
+    importlib.import_module(package)
 
 # No model hub here: everything loads from local folders.
 os.environ.setdefault('HF_HUB_OFFLINE', '1')

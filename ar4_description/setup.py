@@ -45,7 +45,9 @@ setup(
     zip_safe=True,
     maintainer='AR4 LeRobot maintainers',
     maintainer_email='maintainers@ar4-lerobot.dev',
-    description='The AR4 (mk3) robot: URDF/xacro with ros2_control, MoveIt configuration and the robot constants.',
+    description=(
+        'The AR4 (mk3) robot: URDF/xacro with ros2_control, MoveIt configuration and the '
+        'robot constants.'),
     license='Apache-2.0',
     tests_require=['pytest'],
     extras_require={'test': ['pytest']},

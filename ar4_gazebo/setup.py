@@ -45,7 +45,8 @@ setup(
     zip_safe=True,
     maintainer='AR4 LeRobot maintainers',
     maintainer_email='maintainers@ar4-lerobot.dev',
-    description='Gazebo Harmonic shelf world, wrist camera bridge and the simulation launch for the AR4.',
+    description=(
+        'Gazebo Harmonic shelf world, wrist camera bridge and the simulation launch for the AR4.'),
     license='Apache-2.0',
     tests_require=['pytest'],
     extras_require={'test': ['pytest']},

@@ -45,7 +45,8 @@ setup(
     zip_safe=True,
     maintainer='AR4 LeRobot maintainers',
     maintainer_email='maintainers@ar4-lerobot.dev',
-    description='Headless MuJoCo twin of the AR4 and its shelf world, with a scripted expert.',
+    description=(
+        'Headless MuJoCo twin of the AR4 and its shelf world, with a scripted expert.'),
     license='Apache-2.0',
     tests_require=['pytest'],
     extras_require={'test': ['pytest']},

@@ -45,7 +45,8 @@ setup(
     zip_safe=True,
     maintainer='AR4 LeRobot maintainers',
     maintainer_email='maintainers@ar4-lerobot.dev',
-    description='SmolVLA policy runner, policy node, training and closed-loop evaluation for the AR4.',
+    description=(
+        'SmolVLA policy runner, policy node, training and closed-loop evaluation for the AR4.'),
     license='Apache-2.0',
     tests_require=['pytest'],
     extras_require={'test': ['pytest']},

@@ -12,4 +12,4 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The AR4 (mk3) robot: URDF/xacro with ros2_control, MoveIt configuration and the robot constants."""
+"""The AR4 (mk3) robot: URDF/xacro, ros2_control, MoveIt config, robot constants."""

@@ -12,7 +12,8 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Load the AR4 robot constants from config/robot_constants.yaml.
+"""
+Load the AR4 robot constants from config/robot_constants.yaml.
 
 This module is the only reader of that file. It is pure Python (PyYAML and NumPy, no ROS) so the
 recorder core, the policy safety filter, the MuJoCo twin and the tests all share it.

@@ -66,7 +66,8 @@ def test_unknown_joint_name_is_a_key_error():
 @pytest.mark.parametrize('mutate, message', [
     (lambda d: d['arm']['position_limits'].update(joint_2=[1.0, -1.0]),
      'arm.position_limits.joint_2: lower 1.0 must be below upper -1.0'),
-    (lambda d: d['arm']['velocity_limits'].pop('joint_4'), r"arm.velocity_limits.*missing \['joint_4'\]"),
+    (lambda d: d['arm']['velocity_limits'].pop('joint_4'),
+     r"arm.velocity_limits.*missing \['joint_4'\]"),
     (lambda d: d['arm']['home'].update(joint_5=0.0), 'wrist singularity'),
     (lambda d: d['arm']['home'].update(joint_1=9.0), 'arm.home.joint_1: 9.0 is outside'),
     (lambda d: d['arm'].update(joint_names=['joint_1', 'joint_1']), 'must be unique'),
