@@ -52,4 +52,9 @@ else
   "$VENV/bin/python" -m pip install -q -r "$ROOT/requirements.txt"
   echo "$pins" > "$marker"
 fi
+# The workspace packages themselves, editable, so their command-line tools (ar4-generate,
+# ar4-train, ar4-eval, ...) are on the venv's PATH and always run the checked-out code.
+"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation \
+  -e "$ROOT/ar4_description" -e "$ROOT/ar4_gazebo" -e "$ROOT/ar4_teleop" \
+  -e "$ROOT/ar4_policy" -e "$ROOT/ar4_mujoco" 2>&1 | grep -v -e '^WARNING: Location' || true
 log "environment ready: $VENV"

@@ -14,13 +14,20 @@ cd "$ROOT"
 source "${AR4_VENV:-$ROOT/.venv}/bin/activate"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 MUJOCO_GL="${MUJOCO_GL:-egl}"
 
+mkdir -p log
+run_logged() {  # run quietly; on failure show what it printed
+  local name="$1"; shift
+  if ! "$@" >"log/$name.txt" 2>&1; then
+    tail -n 60 "log/$name.txt"; echo "[test] $name failed (full output: log/$name.txt)"; exit 1
+  fi
+}
+COLCON=(colcon --log-base log)
+PATHS=(--base-paths ar4_description ar4_gazebo ar4_teleop ar4_policy ar4_mujoco
+       --build-base build --install-base install)
 echo '[test] colcon build'
-colcon --log-base log build --base-paths ar4_* --build-base build --install-base install \
-  --event-handlers console_direct- summary- >/dev/null
-echo '[test] colcon test (ament linters)'
-colcon --log-base log test --base-paths ar4_* --build-base build --install-base install \
-  --pytest-args -m linter --event-handlers console_direct- summary- >/dev/null
-colcon --log-base log test-result --test-result-base build --all >/dev/null \
-  || { colcon --log-base log test-result --test-result-base build --verbose; exit 1; }
-echo '[test] pytest (unit, integration and linter tests)'
+run_logged colcon-build "${COLCON[@]}" build "${PATHS[@]}"
+echo '[test] colcon test (ament linters of every package)'
+run_logged colcon-test "${COLCON[@]}" test "${PATHS[@]}" --pytest-args -m linter
+run_logged colcon-test-result "${COLCON[@]}" test-result --test-result-base build --verbose
+echo '[test] pytest (the whole suite: unit, integration and linter tests)'
 exec python -m pytest "$@"
