@@ -1,0 +1,236 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Load a fine-tuned SmolVLA checkpoint offline and predict action chunks.
+
+:class:`PolicyRunner` accepts lerobot's ``pretrained_model/`` folder (config.json,
+model.safetensors, policy_preprocessor.json, policy_postprocessor.json and their state files),
+a ``checkpoints/NNNNNN`` folder, a ``checkpoints`` folder (uses ``last``) or a training run
+folder (uses ``checkpoints/last``).
+
+The backbone is built from the VLM folder named by the checkpoint's ``vlm_model_name`` or by
+``vlm_path``; only its config, tokenizer and processor files are read, because the checkpoint's
+model.safetensors carries every weight (the VLM's included). That is why a checkpoint
+fine-tuned from ``smolvla_base`` (``load_vlm_weights=true``) loads offline from a local copy of
+SmolVLM2 without its weight files, and the load is strict: a checkpoint missing weights fails.
+
+Inputs are built exactly as the dataset stores them (``ar4_teleop.recording.features``): the
+wrist image HWC uint8 becomes float32 CHW in [0, 1] (lerobot's own
+``prepare_observation_for_inference``, the conversion its dataset loader applies), the state is
+float32[7], the task a string; then the saved preprocessor normalises and tokenises, and the
+saved postprocessor returns unnormalised absolute targets.
+"""
+
+import json
+from pathlib import Path
+from typing import Optional, Sequence, Union
+
+from ar4_teleop.recording.features import IMAGE_KEY, IMAGE_SHAPE, STATE_KEY, STATE_SIZE
+import numpy as np
+
+CONFIG_FILE = 'config.json'
+WEIGHTS_FILE = 'model.safetensors'
+PREPROCESSOR_FILE = 'policy_preprocessor.json'
+POSTPROCESSOR_FILE = 'policy_postprocessor.json'
+CHECKPOINT_FILES = (CONFIG_FILE, WEIGHTS_FILE, PREPROCESSOR_FILE, POSTPROCESSOR_FILE)
+VLM_FILES = ('config.json', 'tokenizer_config.json', 'preprocessor_config.json')
+VLM_TOKENIZER_FILES = ('tokenizer.json', 'vocab.json', 'tokenizer.model')
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint or VLM folder is missing or unusable; the message says what and where."""
+
+
+def resolve_checkpoint(path: Union[str, Path]) -> Path:
+    """
+    Return the ``pretrained_model`` folder for a checkpoint, checkpoints or run folder.
+
+    Raise CheckpointError naming the missing files and every folder that was looked at.
+    """
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise CheckpointError(f'checkpoint folder {path} does not exist')
+    if not path.is_dir():
+        raise CheckpointError(f'{path} is a file; pass the checkpoint folder that holds '
+                              f'{", ".join(CHECKPOINT_FILES)}')
+    candidates = [
+        path,
+        path / 'pretrained_model',
+        path / 'last' / 'pretrained_model',
+        path / 'checkpoints' / 'last' / 'pretrained_model',
+    ]
+    checkpoints = path / 'checkpoints'
+    if checkpoints.is_dir():
+        numbered = sorted(p for p in checkpoints.iterdir() if p.name.isdigit())
+        candidates.extend(p / 'pretrained_model' for p in reversed(numbered))
+    for candidate in candidates:
+        if candidate.is_dir() and (candidate / CONFIG_FILE).is_file() and (
+                candidate / WEIGHTS_FILE).is_file():
+            missing = [name for name in CHECKPOINT_FILES if not (candidate / name).is_file()]
+            if missing:
+                raise CheckpointError(
+                    f'checkpoint {candidate} lacks {", ".join(missing)}; it was not saved with '
+                    'its pre/post processors (save them with lerobot\'s save_pretrained)')
+            return candidate.resolve()
+    looked = '\n  '.join(str(c) for c in candidates if c == path or c.parent.exists())
+    raise CheckpointError(
+        f'no checkpoint found: none of these folders holds {CONFIG_FILE} and {WEIGHTS_FILE}:'
+        f'\n  {looked}\nPass a pretrained_model folder, a checkpoints/NNNNNN folder or a '
+        'training output folder.')
+
+
+def check_vlm_folder(vlm: str) -> str:
+    """
+    Return ``vlm`` if it is a usable local VLM folder or a Hugging Face id present in the cache.
+
+    Raise CheckpointError naming the missing files, or the cache that was searched.
+    """
+    folder = Path(vlm).expanduser()
+    if folder.is_dir():
+        missing = [name for name in VLM_FILES if not (folder / name).is_file()]
+        if not any((folder / name).is_file() for name in VLM_TOKENIZER_FILES):
+            missing.append(' or '.join(VLM_TOKENIZER_FILES))
+        if missing:
+            raise CheckpointError(
+                f'VLM folder {folder} lacks {", ".join(missing)}; it needs the VLM\'s config, '
+                'tokenizer and processor files (weights are not needed)')
+        return str(folder.resolve())
+    if vlm.startswith(('/', '.', '~')) or vlm.count('/') != 1:
+        raise CheckpointError(f'VLM folder {folder} does not exist; pass --vlm-path DIR with a '
+                              'local copy of the VLM (config, tokenizer and processor files)')
+    from huggingface_hub import try_to_load_from_cache
+    from huggingface_hub.constants import HF_HUB_CACHE
+
+    cached = try_to_load_from_cache(vlm, 'config.json')
+    if not isinstance(cached, str):
+        raise CheckpointError(
+            f'the checkpoint names the VLM {vlm!r}, which is neither a local folder nor in the '
+            f'Hugging Face cache ({HF_HUB_CACHE}); this runs offline, so pass --vlm-path DIR '
+            '(parameter vlm_path) pointing at a local copy of its config, tokenizer and '
+            'processor files')
+    return vlm
+
+
+class PolicyRunner:
+    """A SmolVLA policy with its processors: reset per episode, predict chunks of targets."""
+
+    def __init__(self, checkpoint: Union[str, Path], device: str = 'cpu',
+                 vlm_path: Optional[Union[str, Path]] = None,
+                 n_action_steps: Optional[int] = None):
+        """Load the checkpoint (see the module docstring for what is accepted)."""
+        self.checkpoint = resolve_checkpoint(checkpoint)
+        try:
+            raw = json.loads((self.checkpoint / CONFIG_FILE).read_text())
+        except (OSError, ValueError) as error:
+            raise CheckpointError(f'{self.checkpoint / CONFIG_FILE}: unreadable: {error}')
+        if raw.get('type') != 'smolvla':
+            raise CheckpointError(f'{self.checkpoint / CONFIG_FILE}: policy type is '
+                                  f'{raw.get("type")!r}, expected \'smolvla\'')
+        vlm = str(vlm_path) if vlm_path is not None else str(raw.get('vlm_model_name', ''))
+        self.vlm = check_vlm_folder(vlm)
+        self.device = device
+        self._load(n_action_steps)
+
+    def _load(self, n_action_steps: Optional[int]) -> None:
+        from lerobot.configs.policies import PreTrainedConfig
+        from lerobot.policies.factory import make_pre_post_processors
+        from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
+
+        config = PreTrainedConfig.from_pretrained(str(self.checkpoint), local_files_only=True)
+        config.vlm_model_name = self.vlm
+        # model.safetensors holds every weight; building the VLM from its config is enough.
+        config.load_vlm_weights = False
+        config.device = self.device
+        config.pretrained_path = str(self.checkpoint)
+        if n_action_steps is not None:
+            if not 1 <= int(n_action_steps) <= config.chunk_size:
+                raise ValueError(f'n_action_steps must be in 1..{config.chunk_size} (the '
+                                 f'checkpoint\'s chunk_size), got {n_action_steps}')
+            config.n_action_steps = int(n_action_steps)
+        self._check_features(config)
+        self.config = config
+        try:
+            self.policy = SmolVLAPolicy.from_pretrained(str(self.checkpoint), config=config,
+                                                        strict=True, local_files_only=True)
+        except RuntimeError as error:
+            raise CheckpointError(f'{self.checkpoint / WEIGHTS_FILE} does not match the '
+                                  f'policy built from {CONFIG_FILE} and VLM {self.vlm}: '
+                                  f'{str(error)[:500]}') from None
+        self.policy.eval()
+        device_override = {'device_processor': {'device': self.device}}
+        self.preprocessor, self.postprocessor = make_pre_post_processors(
+            config, pretrained_path=str(self.checkpoint),
+            preprocessor_overrides={**device_override,
+                                    'tokenizer_processor': {'tokenizer_name': self.vlm}},
+            postprocessor_overrides={'device_processor': {'device': 'cpu'}})
+        self._torch_device = None
+
+    def _check_features(self, config) -> None:
+        inputs = config.input_features or {}
+        outputs = config.output_features or {}
+        problems = []
+        if IMAGE_KEY not in inputs:
+            problems.append(f'input {IMAGE_KEY} missing (has {", ".join(inputs) or "none"})')
+        if STATE_KEY not in inputs or tuple(inputs[STATE_KEY].shape) != (STATE_SIZE,):
+            problems.append(f'input {STATE_KEY} must have shape ({STATE_SIZE},)')
+        if 'action' not in outputs or tuple(outputs['action'].shape) != (STATE_SIZE,):
+            problems.append(f'output action must have shape ({STATE_SIZE},)')
+        if problems:
+            raise CheckpointError(
+                f'{self.checkpoint / CONFIG_FILE} was not trained on the AR4 dataset contract: '
+                + '; '.join(problems))
+
+    @property
+    def chunk_size(self) -> int:
+        """Return the number of actions the model predicts per inference."""
+        return int(self.config.chunk_size)
+
+    @property
+    def n_action_steps(self) -> int:
+        """Return the checkpoint's (or the overridden) actions executed per chunk."""
+        return int(self.config.n_action_steps)
+
+    def reset(self) -> None:
+        """Reset the policy's queues and the processors' state: call at each episode start."""
+        self.policy.reset()
+        self.preprocessor.reset()
+        self.postprocessor.reset()
+
+    def observation(self, image: np.ndarray, state7: Sequence[float]) -> dict:
+        """Return the raw observation dict in the dataset's keys, dtypes and layout."""
+        image = np.asarray(image)
+        if image.shape != IMAGE_SHAPE or image.dtype != np.uint8:
+            raise ValueError(f'image must be uint8 with shape {IMAGE_SHAPE} (HWC RGB), got '
+                             f'{image.dtype} {image.shape}')
+        state = np.asarray(state7, dtype=np.float32).reshape(-1)
+        if state.shape != (STATE_SIZE,):
+            raise ValueError(f'state must have {STATE_SIZE} values, got shape {state.shape}')
+        return {IMAGE_KEY: np.ascontiguousarray(image), STATE_KEY: state}
+
+    def predict_chunk(self, image: np.ndarray, state7: Sequence[float], task: str) -> np.ndarray:
+        """Return the next chunk of absolute targets, shape (chunk_size, 7), float64."""
+        import torch
+        from lerobot.policies.utils import prepare_observation_for_inference
+
+        if self._torch_device is None:
+            self._torch_device = torch.device(self.device)
+        observation = self.observation(image, state7)
+        with torch.inference_mode():
+            batch = prepare_observation_for_inference(observation, self._torch_device, task,
+                                                      robot_type=None)
+            batch = self.preprocessor(batch)
+            chunk = self.policy.predict_action_chunk(batch)
+            chunk = self.postprocessor(chunk)
+        return chunk.squeeze(0).to('cpu', torch.float64).numpy()
