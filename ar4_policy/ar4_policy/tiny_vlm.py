@@ -213,22 +213,17 @@ def contract_features() -> Dict[str, object]:
     }
 
 
-def tiny_smolvla_config(vlm_path: Union[str, Path], device: Optional[str] = 'cpu',
-                        **overrides):
+def tiny_smolvla_settings(vlm_path: Union[str, Path]) -> Dict[str, object]:
     """
-    Return a SmolVLAConfig that builds an offline SmolVLA on the tiny VLM folder.
+    Return the SmolVLAConfig fields (without features) of the tiny offline SmolVLA.
 
-    Features follow the AR4 dataset contract unless ``input_features``/``output_features`` are
-    overridden; chunks are short (10 steps) so tests stay fast. Any SmolVLAConfig field can be
-    overridden by keyword.
+    The backbone is trained as a whole (nothing frozen: it starts from random weights), chunks
+    are 10 steps and the flow-matching decoder takes 4 steps, so tests and CPU demos stay fast.
     """
-    from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
-
     image_size = tiny_vlm_image_size(vlm_path)
-    settings = {
+    return {
         'vlm_model_name': str(Path(vlm_path).resolve()),
         'load_vlm_weights': False,
-        'device': device,
         'chunk_size': 10,
         'n_action_steps': 10,
         'num_steps': 4,
@@ -240,6 +235,21 @@ def tiny_smolvla_config(vlm_path: Union[str, Path], device: Optional[str] = 'cpu
         'scheduler_decay_steps': 1000,
         'push_to_hub': False,
     }
+
+
+def tiny_smolvla_config(vlm_path: Union[str, Path], device: Optional[str] = 'cpu',
+                        **overrides):
+    """
+    Return a SmolVLAConfig that builds an offline SmolVLA on the tiny VLM folder.
+
+    Fields come from :func:`tiny_smolvla_settings`; features follow the AR4 dataset contract
+    unless ``input_features``/``output_features`` are overridden. Any SmolVLAConfig field can be
+    overridden by keyword.
+    """
+    from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
+
+    settings = tiny_smolvla_settings(vlm_path)
+    settings['device'] = device
     if 'input_features' not in overrides or 'output_features' not in overrides:
         settings.update(contract_features())
     settings.update(overrides)
