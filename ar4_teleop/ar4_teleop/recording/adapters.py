@@ -1,0 +1,155 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Message adapters: ROS 2 messages in, numpy out (pure; duck-typed, no *_msgs imports).
+
+They accept rclpy's generated classes and the rosbags typestore classes alike: fields are read by
+attribute, number sequences go through ``np.asarray`` (rclpy gives array.array, rosbags numpy).
+Messages are built from a class passed in, with every field given by keyword.
+"""
+
+from typing import Dict, Optional, Sequence, Tuple
+
+from ar4_teleop.recording.features import IMAGE_SHAPE
+import numpy as np
+
+NS_PER_S = 1_000_000_000
+
+# Encoding -> (channels, index of R, G, B in the pixel).
+_COLOUR_ENCODINGS = {
+    'rgb8': (3, (0, 1, 2)),
+    'bgr8': (3, (2, 1, 0)),
+    'rgba8': (4, (0, 1, 2)),
+    'bgra8': (4, (2, 1, 0)),
+}
+SUPPORTED_ENCODINGS = tuple(_COLOUR_ENCODINGS) + ('mono8',)
+
+
+class MessageError(ValueError):
+    """A message cannot be used; the message says why and what was expected."""
+
+
+def stamp_ns(stamp) -> int:
+    """Return a builtin_interfaces/Time (sec, nanosec) as integer nanoseconds."""
+    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
+
+
+def time_msg(time_class, nanoseconds: int):
+    """Build a builtin_interfaces/Time from integer nanoseconds."""
+    sec, nanosec = divmod(int(nanoseconds), NS_PER_S)
+    return time_class(sec=sec, nanosec=nanosec)
+
+
+def image_to_rgb(msg, expected_shape: Tuple[int, int, int] = IMAGE_SHAPE) -> np.ndarray:
+    """
+    Convert a sensor_msgs/Image to an RGB uint8 HWC array of ``expected_shape``.
+
+    Accept rgb8, bgr8, rgba8, bgra8 and mono8, with or without row padding (``step``).
+    Raise MessageError for another encoding, a wrong size or a short buffer.
+    """
+    encoding = str(msg.encoding).lower()
+    height, width = int(msg.height), int(msg.width)
+    want_h, want_w = expected_shape[0], expected_shape[1]
+    if encoding not in SUPPORTED_ENCODINGS:
+        raise MessageError(
+            f'image encoding {msg.encoding!r} is not supported; publish one of '
+            f'{", ".join(SUPPORTED_ENCODINGS)}')
+    if (height, width) != (want_h, want_w):
+        raise MessageError(
+            f'image is {width}x{height} (width x height); the dataset needs {want_w}x{want_h}: '
+            'set the camera resolution, or resize before recording')
+    channels, order = _COLOUR_ENCODINGS.get(encoding, (1, (0, 0, 0)))
+    step = int(msg.step) or width * channels
+    if step < width * channels:
+        raise MessageError(f'image step {step} is shorter than a row ({width * channels} bytes)')
+    try:
+        data = np.frombuffer(msg.data, dtype=np.uint8)  # bytes, array.array, numpy: no copy
+    except (TypeError, ValueError):
+        data = np.asarray(msg.data, dtype=np.uint8).reshape(-1)
+    if data.size < step * height:
+        raise MessageError(f'image data holds {data.size} bytes, expected {step * height}')
+    rows = data[:step * height].reshape(height, step)[:, :width * channels]
+    pixels = rows.reshape(height, width, channels)
+    if channels == 1:
+        return np.repeat(pixels, 3, axis=2)
+    if order == (0, 1, 2) and channels == 3:
+        return np.ascontiguousarray(pixels)
+    return np.ascontiguousarray(pixels[:, :, list(order)])
+
+
+def rgb_to_image_msg(image_class, header, rgb: np.ndarray):
+    """Build an rgb8 sensor_msgs/Image from an HWC uint8 array (for tests and simulators)."""
+    height, width = rgb.shape[:2]
+    return image_class(header=header, height=height, width=width, encoding='rgb8',
+                       is_bigendian=0, step=width * 3,
+                       data=np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1))
+
+
+def joint_positions(msg, names: Sequence[str]) -> np.ndarray:
+    """
+    Return the positions of ``names`` from a sensor_msgs/JointState, ordered by name.
+
+    Extra joints are ignored. Raise MessageError when a joint is missing, the name and position
+    arrays differ in length, or a value is not finite.
+    """
+    msg_names = list(msg.name)
+    positions = np.asarray(msg.position, dtype=np.float64)
+    if len(msg_names) != positions.size:
+        raise MessageError(f'joint state has {len(msg_names)} names but {positions.size} '
+                           'positions')
+    index: Dict[str, int] = {name: i for i, name in enumerate(msg_names)}
+    missing = [name for name in names if name not in index]
+    if missing:
+        raise MessageError(f'joint state lacks {", ".join(missing)} (has {", ".join(msg_names)})')
+    values = positions[[index[name] for name in names]]
+    if not np.all(np.isfinite(values)):
+        bad = [n for n, v in zip(names, values) if not np.isfinite(v)]
+        raise MessageError(f'joint state has non-finite positions for {", ".join(bad)}')
+    return values
+
+
+def trajectory_targets(msg, names: Sequence[str]) -> Optional[np.ndarray]:
+    """
+    Return the first point's positions of a trajectory_msgs/JointTrajectory in ``names`` order.
+
+    Joints the trajectory does not command are NaN (the caller keeps their previous target).
+    Return None for a trajectory without points; raise MessageError on non-finite targets or a
+    point whose positions do not match the joint names.
+    """
+    points = list(msg.points)
+    if not points:
+        return None
+    joint_names = list(msg.joint_names)
+    positions = np.asarray(points[0].positions, dtype=np.float64)
+    if positions.size != len(joint_names):
+        raise MessageError(f'trajectory point has {positions.size} positions for '
+                           f'{len(joint_names)} joints')
+    if not np.all(np.isfinite(positions)):
+        raise MessageError('trajectory point has non-finite positions')
+    index = {name: i for i, name in enumerate(joint_names)}
+    return np.array([positions[index[n]] if n in index else np.nan for n in names])
+
+
+def float64_value(msg) -> float:
+    """Return std_msgs/Float64 data as a finite float; raise MessageError otherwise."""
+    value = float(msg.data)
+    if not np.isfinite(value):
+        raise MessageError(f'gripper target {value} is not finite')
+    return value
+
+
+def string_msg(string_class, text: str):
+    """Build a std_msgs/String."""
+    return string_class(data=text)

@@ -1,0 +1,197 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+A recording session: state machine + frame assembly + writer, fed with ROS messages.
+
+The live recorder node and ``ar4-bag2lerobot`` both drive this class, so a bag recorded with
+``ros2 bag record`` yields the frames the live recorder would have written.
+"""
+
+from concurrent.futures import Future
+from typing import Callable, List, Optional
+
+from ar4_description.robot_constants import robot_constants
+from ar4_teleop.recording import adapters
+from ar4_teleop.recording.episode import (
+    Action, episode_summary, EpisodeStateMachine, Event, State, status_line, Transition)
+from ar4_teleop.recording.features import FPS
+from ar4_teleop.recording.sync import FrameAssembler
+from ar4_teleop.recording.writer import DatasetError, DatasetWriter, SavedEpisode
+
+GAP_POLICIES = ('flag', 'discard')
+
+
+class RecordingSession:
+    """Feed messages and events in; frames and episodes go to the DatasetWriter."""
+
+    def __init__(self, writer: DatasetWriter, task: str, action_source: str = 'command',
+                 fps: int = FPS, max_duration_s: float = 60.0, state_tolerance_s: float = 0.05,
+                 gap_policy: str = 'flag', log: Callable[[str], None] = print,
+                 home: Optional[Callable[[], None]] = None):
+        if gap_policy not in GAP_POLICIES:
+            raise ValueError(f'gap policy must be one of {", ".join(GAP_POLICIES)}')
+        if not task or not task.strip():
+            raise ValueError('the task (language instruction) must not be empty')
+        constants = robot_constants()
+        self.names7 = list(constants.names7)
+        self.arm_names = list(constants.joint_names)
+        self.writer = writer
+        self.fps = fps
+        self.gap_policy = gap_policy
+        self.log = log
+        self.home = home
+        self.machine = EpisodeStateMachine(max_duration_s)
+        self.assembler = FrameAssembler(task, action_source, fps, state_tolerance_s)
+        self.saves: List[Future] = []
+        self.saved: List[SavedEpisode] = []
+        self.discarded = 0
+        self._episode_index = writer.next_episode_index
+
+    # ----------------------------------------------------------------- messages
+    def on_joint_state(self, msg) -> None:
+        """Take a sensor_msgs/JointState (stamped by its header)."""
+        try:
+            state = adapters.joint_positions(msg, self.names7)
+        except adapters.MessageError as error:
+            self.assembler.reject_state(str(error))
+            return
+        self.assembler.add_state(adapters.stamp_ns(msg.header.stamp), state)
+
+    def on_trajectory(self, msg) -> None:
+        """Take a trajectory_msgs/JointTrajectory: its first point is the commanded arm target."""
+        try:
+            targets = adapters.trajectory_targets(msg, self.arm_names)
+        except adapters.MessageError as error:
+            self.assembler.quality.note(f'command ignored: {error}')
+            return
+        if targets is not None:
+            self.assembler.set_arm_command(targets)
+
+    def on_gripper_target(self, msg) -> None:
+        """Take a std_msgs/Float64 gripper target (metres per jaw, 0 = closed)."""
+        try:
+            self.assembler.set_gripper_command(adapters.float64_value(msg))
+        except adapters.MessageError as error:
+            self.assembler.quality.note(f'gripper command ignored: {error}')
+
+    def on_image(self, msg) -> int:
+        """Take a sensor_msgs/Image; return the number of frames written (0 when not recording)."""
+        if not self.machine.recording:
+            return 0
+        stamp = adapters.stamp_ns(msg.header.stamp)
+        try:
+            image = adapters.image_to_rgb(msg)
+        except adapters.MessageError as error:
+            self.assembler.reject_image(str(error))
+            return 0
+        return self.on_rgb(stamp, image)
+
+    def on_rgb(self, stamp_ns: int, image) -> int:
+        """Take an RGB HWC uint8 image stamped in nanoseconds; return frames written."""
+        if not self.machine.recording:
+            return 0
+        frames = self.assembler.add_image(stamp_ns, image)
+        for frame in frames:
+            self.writer.add_frame(frame)
+        if frames and self.machine.limit_reached(self.frames / self.fps):
+            self.handle(Event.LIMIT)
+        return len(frames)
+
+    # ----------------------------------------------------------------- events
+    @property
+    def state(self) -> State:
+        """Return the state machine's state."""
+        return self.machine.state
+
+    @property
+    def frames(self) -> int:
+        """Return the frames written in the current take."""
+        return self.writer.frames_in_episode
+
+    def handle(self, event: Event) -> Transition:
+        """Apply an event: run the transition's actions and report it."""
+        transition = self.machine.handle(event)
+        if not transition.accepted:
+            self.log(f'[recorder] {transition.message}')
+            return transition
+        for action in transition.actions:
+            getattr(self, f'_do_{action.value}')()
+        if Action.SAVE not in transition.actions and Action.DISCARD not in transition.actions:
+            self.log(f'[recorder] {transition.message}')
+        return transition
+
+    def _do_start(self) -> None:
+        self.writer.discard_episode()
+        self.assembler.start_episode()
+        self._episode_index = self.writer.next_episode_index
+
+    def _do_pause(self) -> None:
+        pass  # the state machine stops recording; the message says what to do
+
+    def _do_home(self) -> None:
+        if self.home is not None:
+            self.home()
+
+    def _do_discard(self, reason: str = '') -> None:
+        self.assembler.finish()
+        frames = self.writer.discard_episode()
+        self.discarded += 1
+        self.log(episode_summary('discarded' + reason, self._episode_index, frames, self.fps,
+                                 self.assembler.quality.summary()))
+
+    def _do_save(self) -> None:
+        for frame in self.assembler.finish():
+            self.writer.add_frame(frame)
+        quality = self.assembler.quality
+        if quality.has_gaps and self.gap_policy == 'discard':
+            self._do_discard(f' (it has gaps: {"; ".join(quality.messages)})')
+            return
+        if self.writer.frames_in_episode == 0:
+            self._do_discard(' (no frames were recorded)')
+            return
+        index, summary = self._episode_index, quality.summary()
+        if quality.has_gaps:
+            summary += ' -- WARNING: gaps in the timeline (' + '; '.join(quality.messages) + ')'
+        try:
+            future = self.writer.save_episode_async()
+        except DatasetError as error:
+            self.log(f'[recorder] episode {index} NOT saved: {error}')
+            return
+        self.saves.append(future)
+        self.log(f'[recorder] saving episode {index} in the background...')
+
+        def report(done: Future) -> None:
+            error = done.exception()
+            if error is not None:
+                self.log(f'[recorder] episode {index} NOT saved: {error}')
+                return
+            saved = done.result()
+            self.saved.append(saved)
+            self.log(episode_summary('saved', saved.index, saved.frames, self.fps, summary)
+                     + f' (written in {saved.save_seconds:.1f}s)')
+
+        future.add_done_callback(report)
+
+    def _do_finalize(self) -> None:
+        self.writer.close()
+
+    def status(self) -> str:
+        """Return the one-line status for the terminal."""
+        if self.machine.state in (State.RECORDING, State.PAUSED):
+            index = self._episode_index
+        else:
+            index = self.writer.next_episode_index
+        return status_line(self.machine.state, index, self.frames, self.fps,
+                           self.writer.pending_saves)
