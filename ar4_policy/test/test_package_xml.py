@@ -1,0 +1,65 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ar4_policy's package.xml: every dependency resolves, and the node's imports are declared."""
+
+from pathlib import Path
+import re
+
+from ar4_description.ros_packages import check_package_xml, package_dependencies, rosdistro_dir
+import pytest
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+PACKAGE_XML = PACKAGE_DIR / 'package.xml'
+
+# What policy_node, infer.launch.py and ar4-eval use at run time.
+REQUIRED = {
+    'rclpy', 'rcl_interfaces', 'launch', 'launch_ros', 'builtin_interfaces', 'std_msgs',
+    'sensor_msgs', 'trajectory_msgs', 'control_msgs', 'ar4_description', 'ar4_teleop',
+    'ar4_mujoco', 'python3-numpy',
+}
+# Installed with pip from requirements.txt: there is no rosdep key for them.
+PIP_ONLY = {'lerobot', 'rosbags'}
+
+
+def exec_depends():
+    return {name for tag, name in package_dependencies(PACKAGE_XML)
+            if tag in ('exec_depend', 'depend')}
+
+
+def test_runtime_dependencies_declared():
+    assert REQUIRED <= exec_depends(), sorted(REQUIRED - exec_depends())
+
+
+def test_pip_only_dependencies_are_noted_not_declared():
+    assert not PIP_ONLY & exec_depends()
+    text = PACKAGE_XML.read_text()
+    for name in PIP_ONLY:
+        assert name in text, f'{name} should be noted in a package.xml comment'
+
+
+def test_ros_packages_imported_by_the_package_are_declared():
+    declared = exec_depends()
+    sources = sorted((PACKAGE_DIR / PACKAGE_DIR.name).rglob('*.py'))
+    sources += sorted((PACKAGE_DIR / 'launch').glob('*.py'))
+    pattern = r'^\s*(?:from|import) (\w+_(?:msgs|srvs|interfaces)|rclpy|launch_ros|launch)\b'
+    for path in sources:
+        for package in re.findall(pattern, path.read_text(), flags=re.MULTILINE):
+            assert package in declared, f'{path.name} imports {package}, not in package.xml'
+
+
+def test_all_dependencies_resolve():
+    if rosdistro_dir() is None:
+        pytest.skip('rosdistro data not available (set AR4_ROSDISTRO_DIR)')
+    assert check_package_xml(PACKAGE_XML) == []
