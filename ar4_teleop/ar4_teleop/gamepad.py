@@ -536,10 +536,6 @@ class TeleopMapper:
         return TeleopTick(command=self.command(state),
                           gripper_target=target if changed else None, events=tuple(events))
 
-    def reset(self):
-        """Forget held buttons (e.g. after an unplug) without sending events."""
-        self._previous = frozenset()
-
 
 def _clean(value: float) -> float:
     # -0.0 would print oddly and compare equal anyway; keep plain zeros in messages.
