@@ -1,0 +1,297 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+The scripted expert: a top-down pick and place planned with the twin's own kinematics.
+
+From the cube pose at the start of the episode it plans, frame by frame (30 per second), the
+absolute targets a teleoperator would have commanded: approach above the cube with the jaws open,
+descend, close, lift, move above the goal tier, descend, open, retreat. Straight segments are
+solved with inverse kinematics at every frame; the long moves interpolate in joint space with a
+minimum-jerk profile whose duration keeps every joint under its velocity limit.
+"""
+
+from dataclasses import dataclass
+import math
+from typing import List, Optional
+
+from ar4_description.robot_constants import robot_constants
+import mujoco
+import numpy as np
+
+from .env import AR4Twin
+from .kinematics import Kinematics
+from .tasks import Task
+
+FPS = 30
+#: Pad centre heights above the cube centre / release point (m).
+APPROACH_CLEARANCE_M = 0.05
+GRASP_OFFSET_M = 0.002
+RELEASE_GAP_M = 0.004
+#: Height above the highest tier surface the cube travels at (m, cube bottom).
+TRANSIT_CLEARANCE_M = 0.03
+#: Cartesian speed of the straight descents and lifts (m/s).
+LINEAR_SPEED = 0.15
+#: Fraction of each joint's velocity limit the plans may use (tracking margin).
+SPEED_FRACTION = 0.95
+#: Dwell times (s).
+CLOSE_S = 0.4
+OPEN_S = 0.3
+SETTLE_S = 0.1
+FINAL_S = 0.2
+#: Place the cube this far inside the tier's edge nearest the robot, at least (m).
+PLACE_INSET_M = 0.04
+#: Approach tilts (rad, about the jaw axis) tried in order when straight down is out of reach.
+TILTS = (0.0, 0.2, 0.4, 0.6, 0.8)
+#: Seconds of motion a radian of tilt is worth when choosing carrying poses.
+TILT_PENALTY_S = 0.5
+
+
+class PlanError(RuntimeError):
+    """The expert found no kinematic solution for this scene; the episode is skipped."""
+
+
+@dataclass
+class Plan:
+    """Targets for every frame (N x 7) and the phase name of each frame."""
+
+    targets: np.ndarray
+    phases: List[str]
+
+
+def min_jerk(fraction: np.ndarray) -> np.ndarray:
+    """Return the minimum-jerk position profile (0..1) at fractions of the move (0..1)."""
+    return fraction ** 3 * (10.0 - 15.0 * fraction + 6.0 * fraction ** 2)
+
+
+def down_rotation(jaw_yaw: float, tilt: float = 0.0) -> np.ndarray:
+    """
+    Return the pad-site frame with the jaws pointing down, tilted ``tilt`` about the jaw axis.
+
+    The gripper approaches along the site's -y and the jaws slide along its x: x is horizontal
+    at ``jaw_yaw``; untilted, y is world up. Tilting about the jaw axis keeps the pads parallel
+    to the cube's side faces, so a tilted approach still grasps flat.
+    """
+    jaw = np.array([math.cos(jaw_yaw), math.sin(jaw_yaw), 0.0])
+    up = np.array([0.0, 0.0, 1.0])
+    frame = np.column_stack([jaw, up, np.cross(jaw, up)])
+    if tilt:
+        quat, matrix = np.zeros(4), np.zeros(9)
+        mujoco.mju_axisAngle2Quat(quat, jaw, tilt)
+        mujoco.mju_quat2Mat(matrix, quat)
+        frame = matrix.reshape(3, 3) @ frame
+    return frame
+
+
+def quat_yaw(quat: np.ndarray) -> float:
+    """Return the rotation about world z of a (w, x, y, z) quaternion."""
+    matrix = np.zeros(9)
+    mujoco.mju_quat2Mat(matrix, np.asarray(quat, dtype=float))
+    return math.atan2(matrix[3], matrix[0])
+
+
+class ScriptedExpert:
+    """Plans pick-and-place targets for an AR4Twin; see the module docstring."""
+
+    def __init__(self, env: AR4Twin, constants=None):
+        self.env = env
+        self.constants = constants or robot_constants()
+        self.kinematics = Kinematics(env.twin, self.constants)
+        self.velocity = np.array(self.constants.velocity_limits) * SPEED_FRACTION
+        self.gripper_open = self.constants.gripper.open
+        self.gripper_closed = self.constants.gripper.closed
+        self.frame = 1.0 / FPS
+
+    # ------------------------------------------------------------------------- primitives
+    def _joint_move(self, start, goal, minimum_s: float = 0.3) -> np.ndarray:
+        start, goal = np.asarray(start), np.asarray(goal)
+        # Minimum jerk peaks at 1.875x the mean speed.
+        duration = max(minimum_s, 1.875 * float(np.max(np.abs(goal - start) / self.velocity)))
+        frames = max(1, int(math.ceil(duration / self.frame)))
+        profile = min_jerk(np.arange(1, frames + 1) / frames)[:, None]
+        return start + profile * (goal - start)
+
+    def _solve(self, position, rotation, seed):
+        result = self.kinematics.solve(position, rotation, seed)
+        if not result.ok:
+            raise PlanError(f'no IK solution for the pad centre at {np.round(position, 3)} '
+                            f'(error {result.position_error:.4f} m, '
+                            f'{result.angle_error:.3f} rad)')
+        return result.q
+
+    def _linear_move(self, start_q, start_position, goal_position, rotation) -> np.ndarray:
+        start_position = np.asarray(start_position, dtype=float)
+        goal_position = np.asarray(goal_position, dtype=float)
+        distance = float(np.linalg.norm(goal_position - start_position))
+        duration = max(0.25, 1.875 * distance / LINEAR_SPEED)
+        for _ in range(4):
+            frames = max(1, int(math.ceil(duration / self.frame)))
+            profile = min_jerk(np.arange(1, frames + 1) / frames)
+            q = np.asarray(start_q, dtype=float)
+            path = []
+            for fraction in profile:
+                q = self._solve(start_position + fraction * (goal_position - start_position),
+                                rotation, q)
+                path.append(q)
+            path = np.array(path)
+            steps = np.abs(np.diff(np.vstack([start_q, path]), axis=0)) / self.frame
+            ratio = float(np.max(steps / self.velocity))
+            if ratio <= 1.0:
+                return path
+            duration *= ratio * 1.05
+        return path
+
+    @staticmethod
+    def _wrist_seeds(seed):
+        """Return IK seeds with the wrist bent either way (j4 near 0 or near pi, j5 = +-0.8)."""
+        seeds = []
+        for wrist_sign in (1.0, -1.0):
+            start = np.array(seed, dtype=float)
+            start[4] = wrist_sign * max(abs(start[4]), 0.8)
+            if wrist_sign < 0:
+                start[3] = math.copysign(math.pi - 0.01, start[3] or 1.0)
+            else:
+                start[3] = 0.0
+            seeds.append(start)
+        return seeds
+
+    def _best_grasp(self, positions, yaws, seed, upright_first: bool = True):
+        """
+        Return (qs, yaw, tilt): IK solutions for a gripper pointing down at each position.
+
+        ``positions`` is a vertical segment, lowest first (grasp, then above it); one
+        orientation must reach all of them. Straight down is preferred; when the wrist cannot
+        reach it (near the base the j5 = 0 singularity is in the way) the approach tilts about
+        the jaw axis, least tilt first. Among solutions of equal tilt the one closest to the seed
+        in time wins. With ``upright_first=False`` (carrying, where the tilt does not matter) all
+        tilts compete on time, with a small penalty per radian of tilt.
+        """
+        levels = [[level] for level in TILTS] if upright_first else [list(TILTS)]
+        for tilt_levels in levels:
+            best = None
+            tilts = sorted({sign * level for level in tilt_levels for sign in (1, -1)}, key=abs)
+            for tilt in tilts:
+                for yaw in yaws:
+                    rotation = down_rotation(yaw, tilt)
+                    for start in self._wrist_seeds(seed):
+                        solutions = []
+                        for position in positions:
+                            result = self.kinematics.solve(position, rotation, start)
+                            if not result.ok:
+                                break
+                            solutions.append(result.q)
+                            start = result.q
+                        if len(solutions) < len(positions):
+                            continue
+                        cost = float(np.max(np.abs(solutions[-1] - seed) / self.velocity))
+                        cost += TILT_PENALTY_S * abs(tilt)
+                        if best is None or cost < best[0]:
+                            best = (cost, solutions, yaw, tilt)
+            if best is not None:
+                return best[1], best[2], best[3]
+        raise PlanError(f'no IK solution for the gripper pointing down at '
+                        f'{np.round(positions[0], 3)}')
+
+    # --------------------------------------------------------------------------- planning
+    def place_point(self, task: Task) -> np.ndarray:
+        """Return the cube centre goal on the task's tier: its centre, pulled towards the robot."""
+        tier = self.env.scene.tier(task.tier)
+        cube = self.env.scene.cube(task.colour)
+        x, y = tier.centre
+        # Aim at the tier centre but keep the cube within reach on wide tiers.
+        span_y = tier.y_range[1] - tier.y_range[0]
+        if span_y > 2 * PLACE_INSET_M + cube.edge:
+            y = tier.y_range[1] - PLACE_INSET_M - cube.edge / 2 if y < 0 else \
+                tier.y_range[0] + PLACE_INSET_M + cube.edge / 2
+        return np.array([x, y, tier.height + cube.edge / 2.0])
+
+    def plan(self, task, start_q: Optional[np.ndarray] = None) -> Plan:
+        """Plan the whole episode from the twin's current state; raise PlanError if unreachable."""
+        task = task if isinstance(task, Task) else self.env.parse_task(task)
+        cube = self.env.scene.cube(task.colour)
+        cube_position, cube_quat = self.env.cube_poses()[task.colour]
+        q0 = self.env.joint_positions() if start_q is None else np.asarray(start_q, float)
+        gripper0 = self.env.gripper()
+        segments, phases = [], []
+
+        def add(name, arm, jaw):
+            arm = np.atleast_2d(arm)
+            jaw = np.broadcast_to(np.asarray(jaw, dtype=float), (len(arm),))
+            segments.append(np.column_stack([arm, jaw]))
+            phases.extend([name] * len(arm))
+
+        def hold(name, q, jaw, seconds):
+            frames = max(1, int(round(seconds / self.frame)))
+            add(name, np.repeat(np.atleast_2d(q), frames, axis=0), jaw)
+
+        # Grasp: the pads straddle the cube centre; the jaws close across two side faces.
+        cube_yaw = quat_yaw(cube_quat)
+        yaws = [cube_yaw + k * math.pi / 2 for k in range(4)]
+        grasp = cube_position + np.array([0.0, 0.0, GRASP_OFFSET_M])
+        above = grasp + np.array([0.0, 0.0, APPROACH_CLEARANCE_M])
+        (_, q_above), yaw, tilt = self._best_grasp([grasp, above], yaws, q0)
+        rotation = down_rotation(yaw, tilt)
+        move = self._joint_move(q0, q_above, minimum_s=0.8)
+        jaw = gripper0 + min_jerk(np.linspace(0, 1, len(move))) * (self.gripper_open - gripper0)
+        add('approach', move, jaw)
+        descend = self._linear_move(q_above, above, grasp, rotation)
+        add('descend', descend, self.gripper_open)
+        hold('settle', descend[-1], self.gripper_open, SETTLE_S)
+        hold('close', descend[-1], self.gripper_closed, CLOSE_S)
+        lift = self._linear_move(descend[-1], grasp, above, rotation)
+        add('lift', lift, self.gripper_closed)
+
+        # Carry: rise to a height that clears the goal tier (the stepped shelf's lower tiers
+        # are in front of it), cross over, lower onto the tier, release and back off.
+        place = self.place_point(task) + np.array([0.0, 0.0, GRASP_OFFSET_M + RELEASE_GAP_M])
+        transit_z = max(above[2], place[2] + cube.edge + TRANSIT_CLEARANCE_M)
+        over = np.array([place[0], place[1], transit_z])
+        place_yaws = [yaw + k * math.pi / 2 for k in range(4)]
+        (_, q_over), place_yaw, place_tilt = self._best_grasp(
+            [place, over], place_yaws, lift[-1], upright_first=False)
+        q_rise = lift[-1]
+        if transit_z > above[2] + 0.01:
+            high = np.array([grasp[0], grasp[1], transit_z])
+            (q_rise,), _, _ = self._best_grasp([high], place_yaws, lift[-1],
+                                               upright_first=False)
+            add('rise', self._joint_move(lift[-1], q_rise), self.gripper_closed)
+        add('transfer', self._joint_move(q_rise, q_over, minimum_s=0.5), self.gripper_closed)
+        place_rotation = down_rotation(place_yaw, place_tilt)
+        lower = self._linear_move(q_over, over, place, place_rotation)
+        add('lower', lower, self.gripper_closed)
+        hold('release', lower[-1], self.gripper_open, OPEN_S)
+        retreat_to = place + np.array([0.0, 0.0, APPROACH_CLEARANCE_M])
+        retreat = self._linear_move(lower[-1], place, retreat_to, place_rotation)
+        add('retreat', retreat, self.gripper_open)
+        hold('wait', retreat[-1], self.gripper_open, FINAL_S)
+        return Plan(targets=np.vstack(segments), phases=phases)
+
+
+def run_episode(env: AR4Twin, expert: ScriptedExpert, task, seed: Optional[int] = None,
+                randomize: bool = True, on_frame=None) -> bool:
+    """
+    Reset the twin, plan and execute one expert episode; return whether the task succeeded.
+
+    ``on_frame(observation, targets7)`` is called for every frame before the targets are applied:
+    the observation at time t and the action commanded at time t, as the recorder pairs them.
+    Raise PlanError when the scene has no kinematic solution.
+    """
+    task = task if isinstance(task, Task) else env.parse_task(task)
+    observation = env.reset(seed=seed, randomize=randomize)
+    plan = expert.plan(task)
+    for targets in plan.targets:
+        if on_frame is not None:
+            on_frame(observation, targets)
+        observation = env.step(targets)
+    return env.is_success(task)
