@@ -1,0 +1,87 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Start teleoperation and the episode recorder, homing the arm first.
+
+``ros2 launch`` does not forward the terminal's stdin to its processes, so the recorder started
+here (``with_recorder:=true``, the default) is driven by the gamepad only (Y save, B discard,
+Start home, through /episode_control). For keyboard control, start this launch with
+``with_recorder:=false`` and run ``ros2 run ar4_teleop recorder_node`` in the foreground of the
+same terminal: that is what the compose ``record`` service does.
+
+Environment variables give the defaults: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG.
+"""
+
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, ExecuteProcess, TimerAction
+from launch.conditions import IfCondition
+from launch.substitutions import EnvironmentVariable, LaunchConfiguration
+from launch_ros.actions import Node
+from launch_ros.parameter_descriptions import ParameterValue
+
+
+def generate_launch_description():
+    """Return the teleop + recorder launch description."""
+    arguments = [
+        DeclareLaunchArgument('speed_scale', default_value='0.35',
+                              description='teleop speed as a fraction of the maximum (0..1]'),
+        DeclareLaunchArgument('joint_jog', default_value=EnvironmentVariable(
+            'JOINT_JOG', default_value='false'),
+                              description='start teleop in joint-jog mode instead of Cartesian'),
+        DeclareLaunchArgument('task', default_value=EnvironmentVariable(
+            'TASK', default_value='place the teal cube on the top shelf'),
+            description='language instruction stored with every frame'),
+        DeclareLaunchArgument('hf_username', default_value=EnvironmentVariable(
+            'HF_USERNAME', default_value='local'),
+            description='dataset owner folder: data/datasets/<hf_username>/<dataset_name>'),
+        DeclareLaunchArgument('dataset_name', default_value='ar4_demos',
+                              description='dataset folder name'),
+        DeclareLaunchArgument('max_episode_duration', default_value=EnvironmentVariable(
+            'MAX_EPISODE_DURATION', default_value='60'),
+            description='seconds before an episode auto-pauses for save/discard; 0 disables'),
+        DeclareLaunchArgument('action_source', default_value='command',
+                              description='command, next_state or state'),
+        DeclareLaunchArgument('with_recorder', default_value='true',
+                              description='start recorder_node here (gamepad control only); '
+                              'false: run it with ros2 run for keyboard control'),
+        DeclareLaunchArgument('use_sim_time', default_value='true',
+                              description='use the simulator clock'),
+    ]
+    sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
+    teleop = Node(
+        package='ar4_teleop', executable='teleop_node', name='teleop_node', output='screen',
+        parameters=[{
+            'speed_scale': ParameterValue(LaunchConfiguration('speed_scale'), value_type=float),
+            'joint_jog': ParameterValue(LaunchConfiguration('joint_jog'), value_type=bool),
+            'use_sim_time': sim_time,
+        }])
+    recorder = Node(
+        package='ar4_teleop', executable='recorder_node', name='recorder_node', output='screen',
+        emulate_tty=True, condition=IfCondition(LaunchConfiguration('with_recorder')),
+        parameters=[{
+            'task': LaunchConfiguration('task'),
+            'hf_username': LaunchConfiguration('hf_username'),
+            'dataset_name': LaunchConfiguration('dataset_name'),
+            'max_episode_duration': ParameterValue(
+                LaunchConfiguration('max_episode_duration'), value_type=float),
+            'action_source': LaunchConfiguration('action_source'),
+            'keyboard': False,
+            'use_sim_time': sim_time,
+        }])
+    # Home first: once the teleop node offers the service, ask it to move the arm home.
+    home = TimerAction(period=3.0, actions=[ExecuteProcess(
+        cmd=['ros2', 'service', 'call', '/ar4_teleop/go_home', 'std_srvs/srv/Trigger', '{}'],
+        output='screen')])
+    return LaunchDescription(arguments + [teleop, home, recorder])
