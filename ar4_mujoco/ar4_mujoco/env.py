@@ -27,6 +27,7 @@ Mesa llvmpipe on a CPU, the GPU when there is one) or ``osmesa`` before importin
 """
 
 from dataclasses import dataclass
+import time
 from typing import Dict, Optional, Tuple
 
 from ar4_description.robot_constants import robot_constants
@@ -88,6 +89,8 @@ class AR4Twin:
             self._renderer = mujoco.Renderer(self.model, self.twin.camera.height,
                                              self.twin.camera.width)
         self._rng = np.random.default_rng()
+        #: Wall-clock seconds spent in physics and in rendering since creation (benchmarks).
+        self.timings = {'physics_s': 0.0, 'render_s': 0.0}
         self.reset(seed=0, randomize=False)
 
     # ----------------------------------------------------------------------------- control
@@ -130,17 +133,22 @@ class AR4Twin:
 
     def step(self, targets7) -> Observation:
         """Track the seven absolute targets for one control period and observe."""
-        targets = np.asarray(targets7, dtype=np.float64)
+        try:
+            targets = np.asarray(targets7, dtype=np.float64)
+        except (TypeError, ValueError):
+            targets = np.full(1, np.nan)
         if targets.shape != (7,) or not np.all(np.isfinite(targets)):
             raise ValueError(
                 f'targets7: expected 7 finite numbers ({", ".join(self.constants.names7)}), '
                 f'got {targets7!r}')
         targets = np.clip(targets, self._lower7, self._upper7)
         max_change = self._velocity7 * self.model.opt.timestep
+        started = time.perf_counter()
         for _ in range(self.twin.substeps):
             self._setpoint += np.clip(targets - self._setpoint, -max_change, max_change)
             self.data.ctrl[self.twin.actuators] = self._setpoint
             mujoco.mj_step(self.model, self.data)
+        self.timings['physics_s'] += time.perf_counter() - started
         return self.observation()
 
     # ------------------------------------------------------------------------- observation
@@ -148,8 +156,11 @@ class AR4Twin:
         """Render the wrist camera now: (height, width, 3) uint8 RGB."""
         if self._renderer is None:
             raise RuntimeError('this twin was created with render=False')
+        started = time.perf_counter()
         self._renderer.update_scene(self.data, camera=CAMERA_NAME)
-        return self._renderer.render()
+        image = self._renderer.render()
+        self.timings['render_s'] += time.perf_counter() - started
+        return image
 
     def joint_positions(self) -> np.ndarray:
         """Return the measured joint_1..joint_6 positions (rad)."""

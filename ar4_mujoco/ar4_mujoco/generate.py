@@ -1,0 +1,249 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+ar4-generate: record scripted demonstrations in the MuJoCo twin as a LeRobot v3 dataset.
+
+Each attempt resets the twin (seeded, small random cube offsets), lets the scripted expert
+perform the task and records every frame through the same recording core as the teleop recorder
+(``ar4_teleop.recording``): the wrist image and measured joints + gripper as the observation,
+the absolute targets the expert commanded as the action, 30 frames per second of sim time. Only
+successful episodes are saved; failed ones are discarded. An existing dataset is resumed.
+"""
+
+import argparse
+from dataclasses import dataclass, field
+import os
+from pathlib import Path
+import sys
+import time
+from typing import Callable, List, Optional
+
+import numpy as np
+
+EXIT_BAD_INPUT = 2
+EXIT_INCOMPLETE = 1
+#: Saved episodes that may wait for encoding while the next one is simulated.
+MAX_PENDING_SAVES = 1
+
+
+@dataclass
+class GenerateResult:
+    """What a generation run did, with wall-clock time split for the benchmark."""
+
+    saved: List[int] = field(default_factory=list)
+    attempts: int = 0
+    failures: int = 0
+    frames: int = 0
+    seconds: float = 0.0
+    physics_s: float = 0.0
+    render_s: float = 0.0
+    planning_s: float = 0.0
+    writing_s: float = 0.0
+    total_episodes: int = 0
+
+    @property
+    def frames_per_second(self) -> float:
+        """Return recorded frames per wall-clock second, end to end."""
+        return self.frames / self.seconds if self.seconds > 0 else 0.0
+
+
+def episode_seed(seed: int, existing_episodes: int, attempt: int) -> int:
+    """
+    Return the reset seed of one attempt.
+
+    It depends on the run's seed, the episodes already in the dataset and the attempt number,
+    so a resumed run does not repeat the scenes of the first one and reruns are reproducible.
+    """
+    return int(np.random.SeedSequence([seed, existing_episodes, attempt]).generate_state(1)[0])
+
+
+def generate(task_text: str, episodes: int, out, seed: int = 0,
+             max_attempts: Optional[int] = None, randomize: bool = True,
+             progress: bool = True, log: Callable[[str], None] = print,
+             twin=None) -> GenerateResult:
+    """
+    Record ``episodes`` successful expert episodes of ``task_text`` into the dataset at ``out``.
+
+    Raise TaskError for an instruction the twin does not know and DatasetError (from the
+    writer) for a dataset that cannot be opened or does not match.
+    """
+    os.environ.setdefault('MUJOCO_GL', 'egl')
+    from ar4_teleop.recording.features import build_frame, FPS
+    from ar4_teleop.recording.writer import DatasetWriter
+    from tqdm import tqdm
+
+    from .env import AR4Twin
+    from .expert import PlanError, run_episode, ScriptedExpert
+
+    env = AR4Twin(render=True, twin=twin)
+    try:
+        task = env.parse_task(task_text)
+        if round(1.0 / env.frame_period) != FPS:
+            raise RuntimeError(f'the twin steps at {1.0 / env.frame_period:.2f} Hz, '
+                               f'the dataset contract is {FPS} frames/s')
+        expert = ScriptedExpert(env)
+        max_attempts = max_attempts if max_attempts is not None else max(3 * episodes, 5)
+        result = GenerateResult()
+        writer = DatasetWriter.open(Path(out), fps=FPS, log=log)
+        started = time.perf_counter()
+        existing = writer.num_episodes
+        physics0, render0 = env.timings['physics_s'], env.timings['render_s']
+        bar = tqdm(total=episodes, unit='episode', desc='ar4-generate', disable=not progress,
+                   file=sys.stderr)
+        # Saving (video encoding) runs on the writer's background thread while the next
+        # attempt is simulated; at most MAX_PENDING_SAVES wait, so memory stays bounded.
+        pending = []
+
+        def collect(wait_for: int = 0) -> None:
+            """Report finished saves; first wait for the oldest ``wait_for`` ones."""
+            while pending and (wait_for > 0 or pending[0][0].done()):
+                wait_for -= 1
+                future, attempt_seed, attempt = pending.pop(0)
+                began = time.perf_counter()
+                saved = future.result()
+                result.writing_s += time.perf_counter() - began
+                result.saved.append(saved.index)
+                result.frames += saved.frames
+                bar.write(f'saved episode {saved.index}: {saved.frames} frames '
+                          f'({saved.seconds:.1f} s), seed {attempt_seed}, attempt {attempt}')
+                bar.update(1)
+                bar.set_postfix(
+                    frames_per_s=f'{result.frames / (time.perf_counter() - started):.0f}')
+
+        try:
+            while (len(result.saved) + len(pending) < episodes
+                   and result.attempts < max_attempts):
+                attempt_seed = episode_seed(seed, existing, result.attempts)
+                result.attempts += 1
+                writing = [0.0]
+
+                def record(observation, targets):
+                    began = time.perf_counter()
+                    writer.add_frame(build_frame(observation.image, observation.state7,
+                                                 targets, task.text))
+                    writing[0] += time.perf_counter() - began
+
+                planning = time.perf_counter()
+                stepped_before = env.timings['render_s'] + env.timings['physics_s']
+                try:
+                    success = run_episode(env, expert, task, seed=attempt_seed,
+                                          randomize=randomize, on_frame=record)
+                except PlanError as error:
+                    success = False
+                    log(f'attempt {result.attempts} (seed {attempt_seed}): {error}')
+                elapsed = time.perf_counter() - planning
+                stepped = env.timings['render_s'] + env.timings['physics_s'] - stepped_before
+                result.planning_s += max(0.0, elapsed - stepped - writing[0])
+                frames = writer.frames_in_episode
+                began = time.perf_counter()
+                if success and frames:
+                    pending.append((writer.save_episode_async(), attempt_seed, result.attempts))
+                else:
+                    if frames:
+                        writer.discard_episode()
+                    result.failures += 1
+                    bar.write(f'discarded attempt {result.attempts} (seed {attempt_seed}): '
+                              'the expert did not complete the task')
+                result.writing_s += writing[0] + time.perf_counter() - began
+                collect(wait_for=len(pending) - MAX_PENDING_SAVES)
+            collect(wait_for=len(pending))
+            result.total_episodes = writer.num_episodes
+        finally:
+            bar.close()
+            began = time.perf_counter()
+            writer.close()
+            result.writing_s += time.perf_counter() - began
+        result.seconds = time.perf_counter() - started
+        result.physics_s = env.timings['physics_s'] - physics0
+        result.render_s = env.timings['render_s'] - render0
+        return result
+    finally:
+        env.close()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser of ar4-generate."""
+    parser = argparse.ArgumentParser(
+        prog='ar4-generate',
+        description=(
+            'Record successful scripted demonstrations in the headless MuJoCo twin of the AR4 '
+            'into a LeRobot v3 dataset (same features as the teleop recorder: wrist video '
+            '480x640, observation.state and action = joint_1..joint_6 + gripper, 30 fps). '
+            'Failed attempts are discarded; an existing dataset at --out is resumed. Renders '
+            'offscreen with MUJOCO_GL (default egl: the GPU if there is one, else Mesa on the '
+            'CPU; osmesa also works).'),
+        epilog=('Tasks: "place the <teal|magenta|yellow> cube on the <top|middle|bottom> '
+                'shelf". Example: ar4-generate --task "place the teal cube on the top shelf" '
+                '--episodes 20 --out data/datasets/local/ar4_sim_teal_top'))
+    parser.add_argument('--task', required=True, help='the instruction (see below)')
+    parser.add_argument('--episodes', type=int, required=True,
+                        help='number of successful episodes to add to the dataset')
+    parser.add_argument('--out', required=True, type=Path,
+                        help='dataset folder (created, or resumed when it exists); its repo id '
+                             'is <parent folder>/<folder>')
+    parser.add_argument('--seed', type=int, default=0,
+                        help='base seed of the randomised scenes (default 0); with the number '
+                             'of episodes already saved it determines every attempt')
+    parser.add_argument('--max-attempts', type=int, default=None,
+                        help='stop after this many attempts (default 3 x --episodes, at least 5)')
+    parser.add_argument('--no-randomize', action='store_true',
+                        help='start every episode from the exact home pose and cube poses of '
+                             'the world file')
+    parser.add_argument('--quiet', action='store_true', help='no progress bar')
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Run ar4-generate; return the exit code (2 for bad input, 1 if episodes are missing)."""
+    args = build_parser().parse_args(argv)
+    if args.episodes < 1:
+        print('ar4-generate: --episodes must be at least 1', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.max_attempts is not None and args.max_attempts < 1:
+        print('ar4-generate: --max-attempts must be at least 1', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.out.exists() and not args.out.is_dir():
+        print(f'ar4-generate: --out {args.out} exists and is not a folder', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    from ar4_teleop.recording.writer import DatasetError
+
+    from .tasks import TaskError
+    try:
+        result = generate(args.task, args.episodes, args.out, seed=args.seed,
+                          max_attempts=args.max_attempts, randomize=not args.no_randomize,
+                          progress=not args.quiet,
+                          log=lambda message: print(message, file=sys.stderr))
+    except TaskError as error:
+        print(f'ar4-generate: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except DatasetError as error:
+        print(f'ar4-generate: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print('ar4-generate: interrupted; saved episodes are kept', file=sys.stderr)
+        return 130
+    print(f'{len(result.saved)} episodes saved ({result.frames} frames, '
+          f'{result.frames_per_second:.0f} frames/s), {result.failures} attempts discarded; '
+          f'the dataset at {args.out} now has {result.total_episodes} episodes')
+    if len(result.saved) < args.episodes:
+        print(f'ar4-generate: only {len(result.saved)} of {args.episodes} episodes succeeded '
+              f'in {result.attempts} attempts; run again (it resumes) or raise --max-attempts',
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
