@@ -287,19 +287,19 @@ def evaluate(args, progress=None) -> dict:
 
     _check_args(args)
     out = Path(args.out)
-    try:
-        runner = PolicyRunner(args.policy, device=args.device, vlm_path=args.vlm_path)
-    except CheckpointError as error:
-        raise UsageError(str(error)) from None
-    if args.n_action_steps > runner.chunk_size:
-        raise UsageError(f'--n-action-steps {args.n_action_steps} exceeds the checkpoint\'s '
-                         f'chunk size {runner.chunk_size}')
     env = AR4Twin(render=True)
     try:
         try:
             env.parse_task(args.task)
         except TaskError as error:
             raise UsageError(f'--task: {error}') from None
+        try:
+            runner = PolicyRunner(args.policy, device=args.device, vlm_path=args.vlm_path)
+        except CheckpointError as error:
+            raise UsageError(str(error)) from None
+        if args.n_action_steps > runner.chunk_size:
+            raise UsageError(f'--n-action-steps {args.n_action_steps} exceeds the '
+                             f'checkpoint\'s chunk size {runner.chunk_size}')
         out.mkdir(parents=True, exist_ok=True)
         for stale in out.glob('episode_*.mp4'):
             if args.overwrite:

@@ -1,0 +1,117 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+ar4-eval end to end: a tiny SmolVLA trained on a small twin dataset, rolled out in the twin.
+
+The dataset is recorded from the real MuJoCo twin through the recording core's DatasetWriter,
+ar4-train trains the tiny offline SmolVLA on it for two steps, and ar4-eval loads the saved
+checkpoint with the runner and rolls it out closed loop in the twin.
+"""
+
+import json
+from pathlib import Path
+
+from ar4_policy.evaluate import main
+from ar4_teleop.recording import features as contract
+import numpy as np
+import pytest
+
+TASK = 'place the teal cube on the top shelf'
+
+pytestmark = pytest.mark.slow
+
+
+def record_twin_dataset(root: Path, episodes: int = 2, frames: int = 10) -> Path:
+    """Record short twin episodes moving joint_1 slowly, as the recorder would store them."""
+    from ar4_mujoco.env import AR4Twin
+    from ar4_teleop.recording.writer import DatasetWriter
+
+    with AR4Twin(render=True) as twin, DatasetWriter.open(root, log=lambda m: None) as writer:
+        for episode in range(episodes):
+            observation = twin.reset(seed=episode)
+            target = observation.state7.copy()
+            for _ in range(frames):
+                target[0] += 0.01
+                writer.add_frame(contract.build_frame(observation.image, observation.state7,
+                                                      target, TASK))
+                observation = twin.step(target)
+            writer.save_episode()
+    return root
+
+
+@pytest.fixture(scope='module')
+def checkpoint(tmp_path_factory):
+    from ar4_policy.train import main as train_main
+
+    dataset = record_twin_dataset(tmp_path_factory.mktemp('ds') / 'teal_top')
+    out = tmp_path_factory.mktemp('runs') / 'tiny'
+    code = train_main(['--dataset', str(dataset), '--out', str(out), '--tiny', '--steps', '2',
+                       '--batch-size', '2', '--save-freq', '2', '--num-workers', '0',
+                       '--log-freq', '1', '--device', 'cpu'])
+    assert code == 0
+    return out  # the run folder: the runner finds train/checkpoints/last itself
+
+
+def test_closed_loop_rollout_writes_results_videos_and_report(checkpoint, tmp_path):
+    import av
+
+    out = tmp_path / 'eval'
+    code = main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--episodes', '1',
+                 '--max-steps', '6', '--out', str(out), '--seed', '3'])
+    assert code == 0
+    results = json.loads((out / 'results.json').read_text())
+    assert results['n_episodes'] == 1 and results['success_rate'] in (0.0, 1.0)
+    episode = results['episodes'][0]
+    assert episode['seed'] == 3 and 1 <= episode['steps'] <= 6
+    assert set(episode['safety_interventions']) >= {'non_finite', 'position_clamped',
+                                                     'velocity_limited', 'stale_observation'}
+    assert episode['chunks']['chunks'] == episode['steps']  # n_action_steps 1 in simulation
+    outcome = 'success' if episode['success'] else 'failure'
+    video = out / f'episode_000_{outcome}.mp4'
+    assert episode['video'] == video.name
+    with av.open(str(video)) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.name == 'h264'
+        assert sum(1 for _ in container.decode(stream)) == episode['steps'] + 1
+    page = (out / 'report.html').read_text()
+    assert f'src="{video.name}"' in page and page.count('<svg') == contract.STATE_SIZE
+    rows = (out / results['inference_log']).read_text().splitlines()
+    assert len(rows) == 1 + episode['steps'] and TASK in rows[1]
+
+
+def test_bad_input_exits_2_without_touching_saved_results(checkpoint, tmp_path, capsys):
+    out = tmp_path / 'eval'
+    out.mkdir()
+    (out / 'results.json').write_text('{"keep": true}')
+    assert main(['--policy', str(tmp_path / 'missing'), '--task', TASK, '--episodes', '1',
+                 '--out', str(tmp_path / 'x')]) == 2
+    assert 'no such folder' in capsys.readouterr().err
+    assert main(['--policy', str(checkpoint), '--task', TASK, '--episodes', '1',
+                 '--out', str(out)]) == 2
+    assert '--overwrite' in capsys.readouterr().err
+    assert json.loads((out / 'results.json').read_text()) == {'keep': True}
+    assert main(['--policy', str(checkpoint), '--task', 'dance', '--episodes', '1',
+                 '--out', str(tmp_path / 'y')]) == 2
+    assert 'place the' in capsys.readouterr().err
+    assert not (tmp_path / 'y' / 'results.json').exists()
+    assert main(['--policy', str(tmp_path), '--task', TASK, '--out', str(tmp_path / 'z')]) == 2
+    assert 'no checkpoint found' in capsys.readouterr().err
+
+
+def test_report_plots_measured_and_commanded_paths():
+    from ar4_policy.report import joint_plot_svg
+
+    svg = joint_plot_svg('joint_1', np.arange(5) / 30, np.linspace(0, 1, 5), np.ones(5))
+    assert svg.startswith('<svg') and svg.count('<polyline') == 2
