@@ -75,8 +75,8 @@ def test_closed_loop_rollout_writes_results_videos_and_report(checkpoint, tmp_pa
     assert results['n_episodes'] == 1 and results['success_rate'] in (0.0, 1.0)
     episode = results['episodes'][0]
     assert episode['seed'] == 3 and 1 <= episode['steps'] <= 6
-    assert set(episode['safety_interventions']) >= {'non_finite', 'position_clamped',
-                                                     'velocity_limited', 'stale_observation'}
+    kinds = {'non_finite', 'position_clamped', 'velocity_limited', 'stale_observation'}
+    assert set(episode['safety_interventions']) >= kinds
     assert episode['chunks']['chunks'] == episode['steps']  # n_action_steps 1 in simulation
     outcome = 'success' if episode['success'] else 'failure'
     video = out / f'episode_000_{outcome}.mp4'
