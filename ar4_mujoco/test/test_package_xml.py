@@ -1,0 +1,50 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ar4_mujoco's package.xml: every dependency resolves and the imported packages are declared."""
+
+from pathlib import Path
+
+from ar4_description.ros_packages import check_package_xml, package_dependencies, rosdistro_dir
+import pytest
+
+PACKAGE_XML = Path(__file__).resolve().parents[1] / 'package.xml'
+
+# The twin reads the xacro (ar4_description), the SDF world (ar4_gazebo) and writes through the
+# recording core (ar4_teleop).
+REQUIRED = {'ar4_description', 'ar4_gazebo', 'ar4_teleop', 'python3-numpy', 'python3-tqdm'}
+# Installed with pip from requirements.txt: there is no rosdep key for them.
+PIP_ONLY = {'mujoco', 'lerobot'}
+
+
+def exec_depends():
+    return {name for tag, name in package_dependencies(PACKAGE_XML)
+            if tag in ('exec_depend', 'depend')}
+
+
+def test_runtime_dependencies_declared():
+    assert REQUIRED <= exec_depends(), sorted(REQUIRED - exec_depends())
+
+
+def test_pip_only_dependencies_are_noted_not_declared():
+    assert not PIP_ONLY & exec_depends()
+    text = PACKAGE_XML.read_text()
+    for name in PIP_ONLY:
+        assert name in text, f'{name} should be noted in a package.xml comment'
+
+
+def test_all_dependencies_resolve():
+    if rosdistro_dir() is None:
+        pytest.skip('rosdistro data not available (set AR4_ROSDISTRO_DIR)')
+    assert check_package_xml(PACKAGE_XML) == []
