@@ -59,8 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
                 '"-- --policy.optimizer_lr=5e-5". Several GPUs: --num-processes N runs the '
                 'same training under "accelerate launch --multi_gpu".'),
     )
-    parser.add_argument('--dataset', required=True, type=Path,
-                        help='LeRobot dataset folder (the one holding meta/, data/, videos/)')
+    parser.add_argument('--dataset', type=Path, default=None,
+                        help='LeRobot dataset folder (the one holding meta/, data/, videos/); '
+                             'required unless --resume (which uses the run\'s own)')
     parser.add_argument('--out', type=Path, default=None,
                         help='run folder (default: data/checkpoints/<dataset folder name>); '
                              'must be new unless --resume')
@@ -110,23 +111,31 @@ def _default_device() -> str:
 def request_from_args(args: argparse.Namespace, extra_args) -> TrainRequest:
     """Turn parsed arguments into a TrainRequest (defaults filled in, paths resolved)."""
     base = TINY_BASE if args.tiny else args.base
+    if args.dataset is None and not (args.resume and args.out is not None):
+        raise TrainInputError('pass --dataset DIR (or --resume --out RUN_DIR to continue a run)')
     out = args.out if args.out is not None else default_out(args.dataset)
     request = TrainRequest(
-        dataset=args.dataset.expanduser(), out=out.expanduser(), base=base, vlm=args.vlm,
-        lora_rank=args.lora_rank, resume=args.resume, min_batch_size=args.min_batch_size,
+        dataset=Path(args.dataset or '.').expanduser(), out=out.expanduser(), base=base,
+        vlm=args.vlm, lora_rank=args.lora_rank, resume=args.resume,
+        min_batch_size=args.min_batch_size,
         device=args.device or _default_device(), num_workers=args.num_workers,
         save_freq=args.save_freq, log_freq=args.log_freq, seed=args.seed,
         num_processes=args.num_processes, push_to_hub=args.push_to_hub,
         extra_args=list(extra_args))
-    if args.resume:
-        saved = _saved_train_config(request)
-        request.steps = args.steps or int(saved.get('steps', request.steps))
-        request.batch_size = args.batch_size or int(saved.get('batch_size', request.batch_size))
-    else:
-        request.steps = args.steps or request.steps
-        request.batch_size = args.batch_size or (8 if request.tiny else request.batch_size)
-    request.min_batch_size = min(request.min_batch_size, request.batch_size)
+    saved = _saved_train_config(request) if args.resume else {}
+    if saved.get('dataset', {}).get('root'):
+        request.dataset = Path(saved['dataset']['root'])
+    tiny_batch = 8 if request.tiny else request.batch_size
+    request.steps = _first_set(args.steps, saved.get('steps'), request.steps)
+    request.batch_size = _first_set(args.batch_size, saved.get('batch_size'), tiny_batch)
+    if request.batch_size >= 1:
+        request.min_batch_size = min(request.min_batch_size, request.batch_size)
     return request
+
+
+def _first_set(*values) -> int:
+    """Return the first value that is not None, as an int."""
+    return int(next(value for value in values if value is not None))
 
 
 def _saved_train_config(request: TrainRequest) -> dict:
