@@ -17,8 +17,8 @@ Load a fine-tuned SmolVLA checkpoint offline and predict action chunks.
 
 :class:`PolicyRunner` accepts lerobot's ``pretrained_model/`` folder (config.json,
 model.safetensors, policy_preprocessor.json, policy_postprocessor.json and their state files),
-a ``checkpoints/NNNNNN`` folder, a ``checkpoints`` folder (uses ``last``) or a training run
-folder (uses ``checkpoints/last``).
+a ``checkpoints/NNNNNN`` folder, a ``checkpoints`` folder (uses ``last``), a training run
+folder (uses ``checkpoints/last``) or an ar4-train run folder (uses ``train/checkpoints/last``).
 
 The backbone is built from the VLM folder named by the checkpoint's ``vlm_model_name`` or by
 ``vlm_path``; only its config, tokenizer and processor files are read, because the checkpoint's
@@ -65,16 +65,13 @@ def resolve_checkpoint(path: Union[str, Path]) -> Path:
     if not path.is_dir():
         raise CheckpointError(f'{path} is a file; pass the checkpoint folder that holds '
                               f'{", ".join(CHECKPOINT_FILES)}')
-    candidates = [
-        path,
-        path / 'pretrained_model',
-        path / 'last' / 'pretrained_model',
-        path / 'checkpoints' / 'last' / 'pretrained_model',
-    ]
-    checkpoints = path / 'checkpoints'
-    if checkpoints.is_dir():
-        numbered = sorted(p for p in checkpoints.iterdir() if p.name.isdigit())
-        candidates.extend(p / 'pretrained_model' for p in reversed(numbered))
+    candidates = [path, path / 'pretrained_model', path / 'last' / 'pretrained_model']
+    # A lerobot output folder holds checkpoints/; an ar4-train run folder holds train/checkpoints/.
+    for checkpoints in (path / 'checkpoints', path / 'train' / 'checkpoints'):
+        candidates.append(checkpoints / 'last' / 'pretrained_model')
+        if checkpoints.is_dir():
+            numbered = sorted(p for p in checkpoints.iterdir() if p.name.isdigit())
+            candidates.extend(p / 'pretrained_model' for p in reversed(numbered))
     for candidate in candidates:
         if candidate.is_dir() and (candidate / CONFIG_FILE).is_file() and (
                 candidate / WEIGHTS_FILE).is_file():
