@@ -65,6 +65,17 @@ TEXT_HEADS = 4
 TEXT_KV_HEADS = 2
 TEXT_INTERMEDIATE = 128
 
+# Backbone sizes by name: 'tiny' (the constants above, ~0.5 M parameters with the expert) for
+# tests and CI; 'small' (~6 M) for CPU demos that need more capacity than 'tiny'.
+SIZES = {
+    'tiny': {'vision_hidden': VISION_HIDDEN, 'vision_layers': VISION_LAYERS,
+             'vision_heads': VISION_HEADS, 'text_hidden': TEXT_HIDDEN,
+             'text_layers': TEXT_LAYERS, 'text_heads': TEXT_HEADS,
+             'text_kv_heads': TEXT_KV_HEADS, 'text_intermediate': TEXT_INTERMEDIATE},
+    'small': {'vision_hidden': 128, 'vision_layers': 2, 'vision_heads': 4, 'text_hidden': 256,
+              'text_layers': 8, 'text_heads': 8, 'text_kv_heads': 4, 'text_intermediate': 768},
+}
+
 
 def task_words(texts: Iterable[str]) -> list:
     """Return the lower-case words of the given texts, in first-seen order."""
@@ -101,7 +112,7 @@ def _build_tokenizer(words: Iterable[str]):
 
 
 def write_tiny_vlm(folder: Union[str, Path], extra_words: Iterable[str] = (),
-                   image_size: int = 512) -> Path:
+                   image_size: int = 512, size: str = 'tiny') -> Path:
     """
     Write a tiny SmolVLM folder usable offline as SmolVLA's ``vlm_model_name``.
 
@@ -109,7 +120,8 @@ def write_tiny_vlm(folder: Union[str, Path], extra_words: Iterable[str] = (),
     special_tokens_map.json, preprocessor_config.json and processor files; no weights (SmolVLA
     initialises the backbone at random when ``load_vlm_weights`` is False). ``extra_words`` adds
     words (for example from a dataset's tasks) to the vocabulary. ``image_size`` must be a
-    multiple of ``PATCH_SIZE * SCALE_FACTOR``. Returns the folder's path.
+    multiple of ``PATCH_SIZE * SCALE_FACTOR``; ``size`` names an entry of :data:`SIZES`.
+    Returns the folder's path.
     """
     from transformers import SmolVLMConfig, SmolVLMImageProcessor, SmolVLMProcessor
     from transformers.models.llama import LlamaConfig
@@ -119,6 +131,9 @@ def write_tiny_vlm(folder: Union[str, Path], extra_words: Iterable[str] = (),
         raise ValueError(
             f'image_size must be a positive multiple of {PATCH_SIZE * SCALE_FACTOR}, '
             f'got {image_size}')
+    if size not in SIZES:
+        raise ValueError(f'size must be one of {", ".join(SIZES)}, got {size!r}')
+    dims = SIZES[size]
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
 
@@ -130,12 +145,12 @@ def write_tiny_vlm(folder: Union[str, Path], extra_words: Iterable[str] = (),
 
     text_config = LlamaConfig(
         vocab_size=vocab_size,
-        hidden_size=TEXT_HIDDEN,
-        intermediate_size=TEXT_INTERMEDIATE,
-        num_hidden_layers=TEXT_LAYERS,
-        num_attention_heads=TEXT_HEADS,
-        num_key_value_heads=TEXT_KV_HEADS,
-        head_dim=TEXT_HIDDEN // TEXT_HEADS,
+        hidden_size=dims['text_hidden'],
+        intermediate_size=dims['text_intermediate'],
+        num_hidden_layers=dims['text_layers'],
+        num_attention_heads=dims['text_heads'],
+        num_key_value_heads=dims['text_kv_heads'],
+        head_dim=dims['text_hidden'] // dims['text_heads'],
         max_position_embeddings=1024,
         rms_norm_eps=1e-5,
         pad_token_id=pad_token_id,
@@ -148,10 +163,10 @@ def write_tiny_vlm(folder: Union[str, Path], extra_words: Iterable[str] = (),
         pad_token_id=pad_token_id,
         scale_factor=SCALE_FACTOR,
         vision_config={
-            'hidden_size': VISION_HIDDEN,
-            'intermediate_size': 2 * VISION_HIDDEN,
-            'num_hidden_layers': VISION_LAYERS,
-            'num_attention_heads': VISION_HEADS,
+            'hidden_size': dims['vision_hidden'],
+            'intermediate_size': 2 * dims['vision_hidden'],
+            'num_hidden_layers': dims['vision_layers'],
+            'num_attention_heads': dims['vision_heads'],
             'image_size': image_size,
             'patch_size': PATCH_SIZE,
         },

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--tiny', action='store_true',
                         help='train a tiny SmolVLA from scratch, fully offline (tests, CI, CPU '
                              'demos)')
+    parser.add_argument('--tiny-size', choices=('tiny', 'small'), default='tiny',
+                        help='backbone of --tiny: "tiny" (~0.5 M parameters, tests) or "small" '
+                             '(~6 M, CPU demos)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --out from its last checkpoint')
     parser.add_argument('--device', default=None, choices=('cuda', 'cpu', 'mps'),
@@ -120,7 +123,7 @@ def request_from_args(args: argparse.Namespace, extra_args) -> TrainRequest:
         min_batch_size=args.min_batch_size,
         device=args.device or _default_device(), num_workers=args.num_workers,
         save_freq=args.save_freq, log_freq=args.log_freq, seed=args.seed,
-        num_processes=args.num_processes, push_to_hub=args.push_to_hub,
+        num_processes=args.num_processes, push_to_hub=args.push_to_hub, tiny_size=args.tiny_size,
         extra_args=list(extra_args))
     saved = _saved_train_config(request) if args.resume else {}
     if saved.get('dataset', {}).get('root'):
@@ -189,7 +192,8 @@ def _write_record(request: TrainRequest, record: dict) -> None:
 def _prepare_tiny_vlm(request: TrainRequest) -> None:
     from ar4_policy.tiny_vlm import write_tiny_vlm
 
-    write_tiny_vlm(request.tiny_vlm_dir, extra_words=dataset_tasks(request.dataset))
+    write_tiny_vlm(request.tiny_vlm_dir, extra_words=dataset_tasks(request.dataset),
+                   size=request.tiny_size)
 
 
 def train(request: TrainRequest, runner=run_child, python: str = sys.executable) -> int:

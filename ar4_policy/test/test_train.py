@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""ar4-train end to end: a tiny offline SmolVLA trains on CPU, resumes, loads in the runner."""
+"""ar4-train end to end on a twin dataset: tiny offline SmolVLA on CPU, resume, OOM, LoRA."""
 
 import json
 from pathlib import Path
@@ -25,37 +25,18 @@ from ar4_teleop.recording import features as contract
 import numpy as np
 import pytest
 
-TASK = 'Place the teal cube on the top shelf.'
+TASK = 'place the teal cube on the top shelf'
 FAST = ['--num-workers', '0', '--log-freq', '1', '--device', 'cpu']
 
 pytestmark = pytest.mark.slow
 
 
-def make_dataset(root: Path, episodes: int = 2, frames: int = 12) -> Path:
-    """
-    Write a small AR4 dataset and return its root.
+def make_dataset(root: Path) -> Path:
+    """Generate one expert episode with the MuJoCo twin (about 250 frames) and return the root."""
+    from ar4_mujoco.generate import generate
 
-    Uses the MuJoCo twin's generator when it is available (what the demo trains on), else the
-    recording core's DatasetWriter with synthetic frames; both go through the same contract.
-    """
-    try:
-        from ar4_mujoco.generate import generate_dataset
-    except ImportError:
-        generate_dataset = None
-    if generate_dataset is not None:
-        generate_dataset(root, episodes=episodes, max_frames=frames, seed=0)
-        return root
-    from ar4_teleop.recording.writer import DatasetWriter
-
-    rng = np.random.default_rng(0)
-    with DatasetWriter.open(root, log=lambda message: None) as writer:
-        for _ in range(episodes):
-            state = rng.normal(size=contract.STATE_SIZE)
-            for index in range(frames):
-                image = np.full(contract.IMAGE_SHAPE, 10 * index, np.uint8)
-                state = state + 0.01
-                writer.add_frame(contract.build_frame(image, state, state + 0.01, TASK))
-            writer.save_episode()
+    result = generate(TASK, 1, root, seed=0, progress=False, log=lambda message: None)
+    assert result.total_episodes == 1
     return root
 
 

@@ -68,6 +68,7 @@ class TrainRequest:
     seed: int = 1000
     num_processes: int = 1
     push_to_hub: Optional[str] = None
+    tiny_size: str = 'tiny'
     extra_args: List[str] = field(default_factory=list)
 
     @property
