@@ -66,7 +66,7 @@ TEXT_KV_HEADS = 2
 TEXT_INTERMEDIATE = 128
 
 # Backbone sizes by name: 'tiny' (the constants above, ~0.5 M parameters with the expert) for
-# tests and CI; 'small' (~6 M) for CPU demos that need more capacity than 'tiny'.
+# tests and CI; 'small' (~11 M) for CPU demos that need more capacity than 'tiny'.
 SIZES = {
     'tiny': {'vision_hidden': VISION_HIDDEN, 'vision_layers': VISION_LAYERS,
              'vision_heads': VISION_HEADS, 'text_hidden': TEXT_HIDDEN,

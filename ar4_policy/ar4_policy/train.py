@@ -86,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
                              'demos)')
     parser.add_argument('--tiny-size', choices=('tiny', 'small'), default='tiny',
                         help='backbone of --tiny: "tiny" (~0.5 M parameters, tests) or "small" '
-                             '(~6 M, CPU demos)')
+                             '(~11 M, CPU demos)')
     parser.add_argument('--resume', action='store_true',
                         help='continue the run in --out from its last checkpoint')
     parser.add_argument('--device', default=None, choices=('cuda', 'cpu', 'mps'),
