@@ -1,0 +1,354 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Offline checks of the Docker image and the Compose services (no Docker engine needed).
+
+The compose file validates against the compose-spec schema with its variables at their
+defaults; the services, commands and variables are the ones the README and the launch files
+expect; every apt package and package.xml dependency exists for Jazzy; the image installs the
+same requirements.txt as the test command; nothing listens beyond the machine by default; the
+Dockerfile's layers are ordered so that code changes rebuild only the last one.
+"""
+
+import importlib.util
+import json
+from pathlib import Path
+import stat
+import subprocess
+
+from ar4_description import ros_packages
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / 'shared'
+COMPOSE_SCHEMA = SHARED / 'schemas' / 'compose-spec.json'
+COMPOSE = ROOT / 'docker-compose.yml'
+NVIDIA_OVERRIDE = ROOT / 'docker' / 'nvidia.yml'
+DOCKERFILE = ROOT / 'Dockerfile'
+PACKAGES = ('ar4_description', 'ar4_gazebo', 'ar4_teleop', 'ar4_policy', 'ar4_mujoco')
+DATA_MOUNT = './data:/ws/data'
+X11_MOUNT = '/tmp/.X11-unix:/tmp/.X11-unix:rw'
+
+_spec = importlib.util.spec_from_file_location('docker_checks', Path(__file__).with_name(
+    'docker_checks.py'))
+checks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(checks)
+
+# The services and the variables users set, as the README documents them (keep in sync).
+SERVICES = {'sim', 'record', 'infer', 'train', 'train-gpu', 'test'}
+USER_VARIABLES = {
+    'ROS_DOMAIN_ID': '42', 'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp', 'USE_SIM_TIME': 'true',
+    'DISPLAY': ':0', 'GUI': 'true', 'RVIZ': 'true', 'HEADLESS_RENDERING': 'true',
+    'RENDER_ENGINE': 'ogre', 'FOXGLOVE_PORT': '8765', 'FOXGLOVE_ADDRESS': '127.0.0.1',
+    'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
+    'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
+    'CHECKPOINT': 'data/checkpoints/ar4_demos', 'POLICY_DEVICE': 'cpu',
+    'DATASET_NAME': 'ar4_demos', 'MUJOCO_GL': 'egl',
+}
+RECORD_ENVIRONMENT = {
+    'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
+    'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
+}
+# Ubuntu Noble packages the Dockerfile installs that no rosdep rule names (rosdep's database
+# lists only what some ROS package depends on). All three are Mesa's runtime EGL/GL pieces,
+# in Noble's main archive (packages.ubuntu.com/noble): MuJoCo's EGL backend loads them.
+KNOWN_NOBLE_PACKAGES = {'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri'}
+
+
+@pytest.fixture(scope='module')
+def compose():
+    return checks.load_compose(COMPOSE)
+
+
+@pytest.fixture(scope='module')
+def services(compose):
+    return compose['services']
+
+
+@pytest.fixture(scope='module')
+def instructions():
+    return checks.dockerfile_instructions(DOCKERFILE.read_text())
+
+
+def _rosdistro():
+    found = ros_packages.rosdistro_dir()
+    if found is None:
+        pytest.skip(f'rosdistro data absent ({SHARED / "rosdistro"}): the Jazzy package checks '
+                    'run where ../shared is next to the repository')
+    return found
+
+
+# --- the interpolation helper itself --------------------------------------------------------
+
+def test_interpolation_follows_compose_rules():
+    text = 'a=${A:-x} b=${B-y} c=${C:+z} d=$$HOME e=$E f=${F}'
+    assert checks.interpolate(text) == 'a=x b=y c= d=$HOME e= f='
+    env = {'A': '', 'B': '', 'C': '1', 'E': 'e', 'F': 'f'}
+    assert checks.interpolate(text, env) == 'a=x b= c=z d=$HOME e=e f=f'
+    with pytest.raises(checks.InterpolationError):
+        checks.interpolate('${NEEDED:?set NEEDED}')
+    assert checks.compose_variables('${A:-1} ${B} $C') == {'A': '1', 'B': None, 'C': None}
+
+
+# --- docker-compose.yml ---------------------------------------------------------------------
+
+@pytest.mark.parametrize('path', [COMPOSE, NVIDIA_OVERRIDE], ids=lambda path: path.name)
+def test_compose_files_validate_against_compose_spec(path):
+    if not COMPOSE_SCHEMA.is_file():
+        pytest.skip(f'{COMPOSE_SCHEMA} absent: the schema check runs where ../shared exists')
+    jsonschema = pytest.importorskip('jsonschema')
+    schema = json.loads(COMPOSE_SCHEMA.read_text())
+    jsonschema.Draft7Validator(schema).validate(checks.load_compose(path))
+    # A user's settings are strings too: interpolating them must keep the file valid.
+    chosen = {name: 'value' for name in checks.compose_variables(path.read_text())}
+    chosen.update(ROS_DOMAIN_ID='7', FOXGLOVE_PORT='9000')
+    jsonschema.Draft7Validator(schema).validate(checks.load_compose(path, chosen))
+
+
+def test_services_and_profiles(services):
+    assert set(services) == SERVICES
+    # `docker compose up` starts exactly the services without a profile: the sim.
+    assert [name for name, service in services.items() if not service.get('profiles')] == ['sim']
+
+
+def test_shared_settings_in_every_service(compose, services):
+    assert 'x-ar4-common' in yaml.safe_load(COMPOSE.read_text())
+    for name, service in services.items():
+        environment = checks.service_environment(service)
+        assert service['network_mode'] == 'host', name
+        assert service['ipc'] == 'host', name
+        assert service['working_dir'] == '/ws', name
+        assert service['image'] == 'ar4-lerobot:jazzy' and service['build']['context'] == '.'
+        assert DATA_MOUNT in service['volumes'], name
+        assert X11_MOUNT in service['volumes'], name
+        for variable in ('ROS_DOMAIN_ID', 'USE_SIM_TIME', 'DISPLAY', 'QT_X11_NO_MITSHM',
+                         'RMW_IMPLEMENTATION'):
+            assert variable in environment, (name, variable)
+        expected_domain = '99' if name == 'test' else '42'
+        assert environment['ROS_DOMAIN_ID'] == expected_domain, name
+
+
+def test_user_variables_and_defaults():
+    variables = checks.compose_variables(COMPOSE.read_text())
+    for name, default in USER_VARIABLES.items():
+        assert name in variables, f'{name} is documented but docker-compose.yml does not read it'
+        assert variables[name] == default, (name, variables[name])
+
+
+def test_sim_command_and_foxglove_bound_to_localhost(services):
+    argv = checks.as_argv(services['sim']['command'])
+    assert argv[:4] == ['ros2', 'launch', 'ar4_gazebo', 'sim.launch.py']
+    arguments = dict(item.split(':=', 1) for item in argv[4:])
+    assert arguments['foxglove_address'] == '127.0.0.1'
+    assert arguments['foxglove_port'] == '8765'
+    assert arguments['render_engine'] in ('ogre', 'ogre2')
+    # The launch file's own default is localhost too, so nothing listens beyond the machine
+    # unless the user sets FOXGLOVE_ADDRESS.
+    launch = (ROOT / 'ar4_gazebo' / 'launch' / 'sim.launch.py').read_text()
+    assert "('foxglove_address', '127.0.0.1'" in launch
+    for name in arguments:
+        assert f"'{name}'" in launch, f'sim.launch.py declares no argument {name}'
+
+
+def test_no_port_published_beyond_localhost():
+    for path in (COMPOSE, NVIDIA_OVERRIDE):
+        for name, service in checks.load_compose(path)['services'].items():
+            for port, host_ip in checks.port_host_ips(service):
+                assert host_ip in ('127.0.0.1', '::1'), f'{path.name}: {name} publishes {port}'
+            if service.get('network_mode') == 'host':
+                assert not service.get('ports'), f'{name}: ports mean nothing with host network'
+
+
+def test_record_service_reaches_keyboard_and_controller(services):
+    record = services['record']
+    assert record['stdin_open'] is True and record['tty'] is True
+    environment = checks.service_environment(record)
+    for name, default in RECORD_ENVIRONMENT.items():
+        assert environment[name] == default, name
+    # A bind mount plus a cgroup rule instead of `devices:`, which fails without a controller.
+    assert '/dev/input:/dev/input' in record['volumes']
+    assert 'c 13:* rmw' in record['device_cgroup_rules']
+    for name, service in services.items():
+        assert 'devices' not in service, f'{name}: `devices:` fails when the device is absent'
+    script = checks.as_argv(record['command'])[0]
+    assert script.startswith('/ws/')
+    text = (ROOT / script[len('/ws/'):]).read_text()
+    assert 'ros2 launch ar4_teleop record.launch.py with_recorder:=false' in text
+    assert 'ros2 run ar4_teleop recorder_node' in text and 'keyboard:=true' in text
+    launch = (ROOT / 'ar4_teleop' / 'launch' / 'record.launch.py').read_text()
+    for argument in ('with_recorder', 'joint_jog', 'use_sim_time'):
+        assert f"'{argument}'" in launch
+
+
+def test_infer_train_and_test_commands(services):
+    infer = services['infer']
+    assert checks.as_argv(infer['command'])[:4] == ['ros2', 'launch', 'ar4_policy',
+                                                    'infer.launch.py']
+    environment = checks.service_environment(infer)
+    assert environment['CHECKPOINT'] and environment['TASK']
+    for name in ('train', 'train-gpu'):
+        entrypoint = checks.as_argv(services[name]['entrypoint'])
+        assert entrypoint == ['/usr/local/bin/ar4-entrypoint', 'ros2', 'run', 'ar4_policy',
+                              'ar4-train']
+        assert checks.as_argv(services[name]['command']) == [
+            '--dataset', 'data/datasets/local/ar4_demos']
+    assert "'ar4-train = ar4_policy.train:main'" in (ROOT / 'ar4_policy' / 'setup.py').read_text()
+    test_script = checks.as_argv(services['test']['command'])[0]
+    text = (ROOT / test_script[len('/ws/'):]).read_text()
+    assert 'colcon --log-base log test' in text and 'exec python -m pytest "$@"' in text
+
+
+def test_gpu_reservations_only_where_optional(services):
+    for name, service in services.items():
+        reserved = (service.get('deploy') or {}).get('resources', {}).get('reservations', {})
+        if 'devices' in reserved:
+            assert service.get('profiles') == ['gpu'], f'{name}: a GPU reservation must be opt-in'
+    override = checks.load_compose(NVIDIA_OVERRIDE)['services']
+    assert set(override) <= SERVICES
+
+
+# --- README ---------------------------------------------------------------------------------
+
+def test_readme_compose_commands_name_real_services(services):
+    readme = ROOT / 'README.md'
+    commands = checks.readme_compose_commands(readme.read_text()) if readme.exists() else []
+    if not commands:
+        pytest.skip('README.md names no `docker compose` command yet')
+    for subcommand, named in commands:
+        for service in named:
+            assert service in services, f'README runs `docker compose {subcommand} {service}`'
+    assert ('up', []) in commands, 'README should start the sim with `docker compose up`'
+
+
+def test_readme_environment_table_matches_compose(services):
+    readme = ROOT / 'README.md'
+    names = checks.readme_env_table_names(readme.read_text()) if readme.exists() else []
+    if not names:
+        pytest.skip('README.md has no Docker environment-variable table yet; '
+                    'USER_VARIABLES above holds the contract until it does')
+    known = set(checks.compose_variables(COMPOSE.read_text()))
+    for service in services.values():
+        known.update(checks.service_environment(service))
+    for name in names:
+        assert name in known, f'README documents {name}; docker-compose.yml never reads it'
+
+
+# --- Dockerfile -----------------------------------------------------------------------------
+
+def _index(instructions, predicate, what):
+    for index, (keyword, arguments) in enumerate(instructions):
+        if predicate(keyword, arguments):
+            return index
+    raise AssertionError(f'Dockerfile: no {what}')
+
+
+def test_dockerfile_base_and_layer_order(instructions):
+    assert instructions[0] == ('FROM', 'osrf/ros:jazzy-desktop')
+
+    def copy_of(source):
+        return lambda keyword, arguments: keyword == 'COPY' and arguments.split()[0] == source
+
+    manifests = [_index(instructions, copy_of(f'{package}/package.xml'), f'{package} manifest')
+                 for package in PACKAGES]
+    rosdep = _index(instructions, lambda k, a: k == 'RUN' and 'rosdep install' in a, 'rosdep')
+    requirements = _index(instructions, copy_of('requirements.txt'), 'requirements COPY')
+    pip = _index(instructions, lambda k, a: k == 'RUN' and 'pip install -r' in a, 'pip')
+    source = _index(instructions, copy_of('.'), 'source COPY')
+    build = _index(instructions, lambda k, a: k == 'RUN' and 'colcon build' in a, 'colcon')
+    assert max(manifests) < rosdep < requirements < pip < source < build
+    # Nothing but manifests, requirements and the small docker/ helpers before the source.
+    for keyword, arguments in instructions[:source]:
+        if keyword == 'COPY':
+            sources = arguments.split()[:-1]
+            assert all(s.endswith('package.xml') or s == 'requirements.txt'
+                       or s.startswith('docker/') for s in sources), arguments
+    rosdep_line = instructions[rosdep][1]
+    assert '--from-paths' in rosdep_line and '-y' in rosdep_line
+    assert all(package in rosdep_line for package in PACKAGES)
+    # Every workspace package's manifest is copied (a new package must be added here).
+    assert {path.parent.name for path in ROOT.glob('*/package.xml')} == set(PACKAGES)
+
+
+def test_dockerfile_installs_the_test_commands_requirements(instructions):
+    copies = [arguments.split() for keyword, arguments in instructions if keyword == 'COPY']
+    destination = next(words[-1] for words in copies if words[0] == 'requirements.txt')
+    pip = next(arguments for keyword, arguments in instructions
+               if keyword == 'RUN' and 'pip install -r' in arguments)
+    assert f'-r {destination}' in pip
+    assert 'venv --system-site-packages' in pip
+    # scripts/setup.sh (the test command) installs the same file.
+    assert '-r "$ROOT/requirements.txt"' in (ROOT / 'scripts' / 'setup.sh').read_text()
+    build = next(arguments for keyword, arguments in instructions
+                 if keyword == 'RUN' and 'colcon build' in arguments)
+    assert '--symlink-install' not in build and 'bin/activate' in build
+
+
+def test_dockerfile_entrypoint_sources_ros_workspace_and_venv(instructions):
+    entrypoint = json.loads(dict(instructions)['ENTRYPOINT'])
+    assert entrypoint == ['/usr/local/bin/ar4-entrypoint']
+    copies = {words[-1]: words[0] for words in (a.split() for k, a in instructions
+                                                if k == 'COPY')}
+    script = (ROOT / copies['/usr/local/bin/ar4-entrypoint']).read_text()
+    ros, workspace, venv = (script.index(text) for text in (
+        '/opt/ros/${ROS_DISTRO:-jazzy}/setup.bash', '/install/setup.bash', '/bin/activate'))
+    assert ros < workspace < venv  # the venv last: its python3 and ros2 shim come first
+    assert script.rstrip().endswith('exec "$@"')
+    assert dict(instructions)['WORKDIR'] == '/ws'
+
+
+def test_docker_scripts_are_executable_shell(services):
+    scripts = sorted((ROOT / 'docker').glob('*.sh')) + [ROOT / 'docker' / 'ros2']
+    for script in scripts:
+        assert script.stat().st_mode & stat.S_IXUSR, f'{script.name} is not executable'
+        shell = 'sh' if script.name == 'ros2' else 'bash'
+        result = subprocess.run([shell, '-n', str(script)], capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr
+    for service in services.values():
+        for word in checks.as_argv(service.get('command')):
+            if word.startswith('/ws/docker/'):
+                assert (ROOT / word[len('/ws/'):]) in scripts
+
+
+def test_dockerignore_keeps_context_small_but_complete():
+    ignored = {line.strip() for line in (ROOT / '.dockerignore').read_text().splitlines()
+               if line.strip() and not line.startswith('#')}
+    assert {'.git', '.venv', 'build', 'install', 'log', 'data'} <= ignored
+    for needed in ('requirements.txt', 'docker', 'Dockerfile', 'docker-compose.yml',
+                   'README.md', *PACKAGES):
+        assert needed not in ignored
+
+
+# --- packages exist for Jazzy ---------------------------------------------------------------
+
+def test_dockerfile_apt_packages_exist_for_jazzy(instructions):
+    rosdistro = _rosdistro()
+    packages = checks.apt_install_packages(instructions)
+    assert 'ffmpeg' in packages and 'python3-venv' in packages
+    apt_names = checks.rosdep_apt_names(rosdistro)
+    for package in packages:
+        ros_name = checks.ros_apt_package_name(package)
+        if ros_name is not None:
+            assert ros_packages.is_released_jazzy_package(ros_name), package
+        else:
+            assert package in apt_names or package in KNOWN_NOBLE_PACKAGES, (
+                f'{package}: no rosdep rule installs it on Ubuntu/Debian; check the name on '
+                'packages.ubuntu.com/noble and add it to KNOWN_NOBLE_PACKAGES')
+
+
+@pytest.mark.parametrize('package', PACKAGES)
+def test_package_xml_dependencies_resolve_for_jazzy(package):
+    _rosdistro()
+    assert ros_packages.check_package_xml(ROOT / package / 'package.xml') == []
