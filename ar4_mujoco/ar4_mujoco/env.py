@@ -84,13 +84,13 @@ class AR4Twin:
         self._velocity7 = self.constants.velocity7
         self._setpoint = self.constants.home7.copy()
         self._pad_site = self.model.site(PAD_SITE_NAME).id
+        #: Wall-clock seconds spent in physics and in rendering since creation (benchmarks).
+        self.timings = {'physics_s': 0.0, 'render_s': 0.0}
         self._renderer = None
         if render:
             self._renderer = mujoco.Renderer(self.model, self.twin.camera.height,
                                              self.twin.camera.width)
         self._rng = np.random.default_rng()
-        #: Wall-clock seconds spent in physics and in rendering since creation (benchmarks).
-        self.timings = {'physics_s': 0.0, 'render_s': 0.0}
         self.reset(seed=0, randomize=False)
 
     # ----------------------------------------------------------------------------- control
@@ -126,8 +126,10 @@ class AR4Twin:
             self.data.qpos[address + 3:address + 7] = quat
         self._setpoint = home
         self.data.ctrl[self.twin.actuators] = home
+        started = time.perf_counter()
         for _ in range(int(round(SETTLE_S / self.model.opt.timestep))):
             mujoco.mj_step(self.model, self.data)
+        self.timings['physics_s'] += time.perf_counter() - started
         self.data.time = 0.0
         return self.observation()
 

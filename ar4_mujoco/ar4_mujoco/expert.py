@@ -52,8 +52,8 @@ CLOSE_S = 0.4
 OPEN_S = 0.3
 SETTLE_S = 0.1
 FINAL_S = 0.2
-#: Place the cube this far inside the tier's edge nearest the robot, at least (m).
-PLACE_INSET_M = 0.04
+#: Place the cube this far in front of the tier's centre, towards the robot (m).
+PLACE_FORWARD_M = 0.005
 #: Approach tilts (rad, about the jaw axis) tried in order when straight down is out of reach.
 TILTS = (0.0, 0.2, 0.4, 0.6, 0.8)
 #: Seconds of motion a radian of tilt is worth when choosing carrying poses.
@@ -219,16 +219,25 @@ class ScriptedExpert:
 
     # --------------------------------------------------------------------------- planning
     def place_point(self, task: Task) -> np.ndarray:
-        """Return the cube centre goal on the task's tier: its centre, pulled towards the robot."""
+        """Return the cube centre goal: the tier's centre, nudged towards the robot."""
         tier = self.env.scene.tier(task.tier)
         cube = self.env.scene.cube(task.colour)
         x, y = tier.centre
-        # Aim at the tier centre but keep the cube within reach on wide tiers.
-        span_y = tier.y_range[1] - tier.y_range[0]
-        if span_y > 2 * PLACE_INSET_M + cube.edge:
-            y = tier.y_range[1] - PLACE_INSET_M - cube.edge / 2 if y < 0 else \
-                tier.y_range[0] + PLACE_INSET_M + cube.edge / 2
+        # Away from the next tier's front panel behind this one (the robot is at y = 0).
+        y -= math.copysign(PLACE_FORWARD_M, y)
         return np.array([x, y, tier.height + cube.edge / 2.0])
+
+    def transit_height(self, task: Task) -> float:
+        """
+        Return the height of the cube's bottom while it is carried to the goal tier.
+
+        It clears the goal tier and the next higher one: the stepped shelf's higher tier stands
+        right behind the goal with its front panel and posts, and the arm's joint-space moves
+        do not follow straight lines.
+        """
+        goal = self.env.scene.tier(task.tier).height
+        higher = [t.height for t in self.env.scene.tiers if t.height > goal]
+        return (min(higher) if higher else goal) + TRANSIT_CLEARANCE_M
 
     def plan(self, task, start_q: Optional[np.ndarray] = None) -> Plan:
         """Plan the whole episode from the twin's current state; raise PlanError if unreachable."""
@@ -269,9 +278,12 @@ class ScriptedExpert:
         # Carry: rise to a height that clears the goal tier (the stepped shelf's lower tiers
         # are in front of it), cross over, lower onto the tier, release and back off.
         place = self.place_point(task) + np.array([0.0, 0.0, GRASP_OFFSET_M + RELEASE_GAP_M])
-        transit_z = max(above[2], place[2] + cube.edge + TRANSIT_CLEARANCE_M)
+        transit_z = max(above[2], self.transit_height(task) + cube.edge / 2 + GRASP_OFFSET_M)
         over = np.array([place[0], place[1], transit_z])
-        place_yaws = [yaw + k * math.pi / 2 for k in range(4)]
+        # The tiers are wide in x and shallow in y: the jaws (and the housing, wider than the
+        # cube) open along x there, so they keep clear of the panel behind the tier.
+        place_yaws = [yaw + k * math.pi / 2 for k in range(4)
+                      if abs(math.cos(yaw + k * math.pi / 2)) >= math.sqrt(0.5) - 1e-9]
         (_, q_over), place_yaw, place_tilt = self._best_grasp(
             [place, over], place_yaws, lift[-1], upright_first=False)
         q_rise = lift[-1]
