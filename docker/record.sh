@@ -20,18 +20,30 @@ if ! max_duration="$(python3 -c 'import sys; print(float(sys.argv[1]))' \
   exit 2
 fi
 
+# --ros-args values are YAML: single-quote the strings so a task such as "stack: red on blue" or
+# a user name such as 1234 stays a string.
+yaml_string() { local value="${1//\'/\'\'}"; printf "'%s'" "$value"; }
+
 ros2 launch ar4_teleop record.launch.py with_recorder:=false \
   "joint_jog:=${JOINT_JOG:-false}" "use_sim_time:=${use_sim_time}" &
 launch_pid=$!
+# On exit (Q, Ctrl-C, an error) stop the launch like Ctrl-C would, harder if it hangs.
 stop_launch() {
-  kill -INT "$launch_pid" 2>/dev/null || true
+  local signal
+  for signal in INT TERM KILL; do
+    kill "-$signal" "$launch_pid" 2>/dev/null || break
+    for _ in $(seq 50); do
+      kill -0 "$launch_pid" 2>/dev/null || break 2
+      sleep 0.2
+    done
+  done
   wait "$launch_pid" 2>/dev/null || true
 }
 trap stop_launch EXIT
 
 ros2 run ar4_teleop recorder_node --ros-args \
-  -p "task:=${task}" \
-  -p "hf_username:=${hf_username}" \
+  -p "task:=$(yaml_string "$task")" \
+  -p "hf_username:=$(yaml_string "$hf_username")" \
   -p "max_episode_duration:=${max_duration}" \
   -p keyboard:=true \
   -p "use_sim_time:=${use_sim_time}"

@@ -352,3 +352,67 @@ def test_dockerfile_apt_packages_exist_for_jazzy(instructions):
 def test_package_xml_dependencies_resolve_for_jazzy(package):
     _rosdistro()
     assert ros_packages.check_package_xml(ROOT / package / 'package.xml') == []
+
+
+# --- the record service's script, with a stand-in for the ros2 CLI ---------------------------
+
+FAKE_ROS2 = '''#!/usr/bin/env python3
+# Stand-in for the ros2 CLI (no ROS graph here): log the arguments; `launch` runs until it is
+# stopped and, like ros2 launch, handles SIGINT and SIGTERM itself.
+import os, pathlib, signal, sys, time
+log = pathlib.Path(os.environ['LOG_DIR'])
+(log / (sys.argv[1] + '.args')).write_text('\\n'.join(sys.argv[1:]))
+if sys.argv[1] == 'launch':
+    def stop(number, frame):
+        (log / 'launch.stopped').write_text(signal.Signals(number).name)
+        sys.exit(0)
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    while True:
+        time.sleep(0.05)
+time.sleep(0.5)
+'''
+
+
+def _run_record(tmp_path, **environment):
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'ros2').write_text(FAKE_ROS2)
+    (bin_dir / 'ros2').chmod(0o755)
+    env = {'PATH': f'{bin_dir}:/usr/bin:/bin', 'LOG_DIR': str(tmp_path), **environment}
+    result = subprocess.run(['bash', str(ROOT / 'docker' / 'record.sh')], env=env,
+                            capture_output=True, text=True, timeout=30)
+    return result
+
+
+def test_record_script_runs_teleop_in_background_and_recorder_in_foreground(tmp_path):
+    result = _run_record(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
+                         MAX_EPISODE_DURATION='45', JOINT_JOG='true')
+    assert result.returncode == 0, result.stderr
+    launch = (tmp_path / 'launch.args').read_text().split('\n')
+    assert launch[:4] == ['launch', 'ar4_teleop', 'record.launch.py', 'with_recorder:=false']
+    assert 'joint_jog:=true' in launch and 'use_sim_time:=true' in launch
+    run = (tmp_path / 'run.args').read_text().split('\n')
+    assert run[:4] == ['run', 'ar4_teleop', 'recorder_node', '--ros-args']
+    parameters = [run[i + 1] for i, word in enumerate(run) if word == '-p']
+    assert parameters == ["task:='stack: it''s red'", "hf_username:='1234'",
+                          'max_episode_duration:=45.0', 'keyboard:=true', 'use_sim_time:=true']
+    # The parameter values parse back (as ROS does, in YAML) to the strings the user gave.
+    assert yaml.safe_load(parameters[0].split(':=', 1)[1]) == "stack: it's red"
+    assert yaml.safe_load(parameters[1].split(':=', 1)[1]) == '1234'
+    # When the recorder exits, the background launch is stopped, not left running.
+    assert (tmp_path / 'launch.stopped').read_text() == 'SIGINT'
+
+
+def test_record_script_defaults_and_bad_duration(tmp_path):
+    result = _run_record(tmp_path)
+    assert result.returncode == 0, result.stderr
+    run = (tmp_path / 'run.args').read_text()
+    assert "task:='place the teal cube on the top shelf'" in run
+    assert "hf_username:='local'" in run and 'max_episode_duration:=60.0' in run
+    bad = tmp_path / 'bad'
+    bad.mkdir()
+    result = _run_record(bad, MAX_EPISODE_DURATION='a minute')
+    assert result.returncode == 2
+    assert 'MAX_EPISODE_DURATION must be a number' in result.stderr
+    assert not (bad / 'run.args').exists()
