@@ -107,6 +107,8 @@ class CameraSpec:
     height: int
     update_rate: float
     pose: Tuple[float, ...]
+    near: float = 0.01
+    far: float = 3.0
 
     @property
     def fovy_deg(self) -> float:
@@ -208,7 +210,9 @@ def read_urdf(urdf: str) -> UrdfFacts:
             camera = CameraSpec(
                 link=reference, horizontal_fov=float(cam.findtext('horizontal_fov')),
                 width=width, height=height,
-                update_rate=float(sensor.findtext('update_rate', '30')), pose=pose)
+                update_rate=float(sensor.findtext('update_rate', '30')), pose=pose,
+                near=float(cam.findtext('clip/near', '0.01')),
+                far=float(cam.findtext('clip/far', '3.0')))
     if camera is None:
         raise ModelError('the robot description has no <gazebo><sensor type="camera"> block; '
                          'expand the xacro with the wrist camera')
@@ -436,6 +440,11 @@ def build_twin(urdf: Optional[str] = None, world=None, constants=None) -> TwinMo
         model = spec.compile()
     except ValueError as error:
         raise ModelError(f'MuJoCo cannot compile the twin: {error}') from None
+
+    # MuJoCo's clip planes are fractions of the model extent (the 8 m floor makes it large):
+    # set them so the camera clips at the sensor's <clip> distances, as Gazebo does.
+    model.vis.map.znear = facts.camera.near / model.stat.extent
+    model.vis.map.zfar = facts.camera.far / model.stat.extent
 
     gripper = constants.gripper
     arm_joint_ids = [model.joint(n).id for n in constants.joint_names]
