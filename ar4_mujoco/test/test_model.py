@@ -107,6 +107,12 @@ def test_camera_and_pad_friction_come_from_the_urdf(twin_model):
     expected_fovy = math.degrees(2 * math.atan(math.tan(horizontal_fov / 2) * height / width))
     assert camera.fovy[0] == pytest.approx(expected_fovy)
     assert twin_model.model.body(camera.bodyid[0]).name == 'wrist_camera_link'
+    # Clip planes at the sensor's distances (MuJoCo stores them relative to the model extent).
+    extent = twin_model.model.stat.extent
+    assert twin_model.model.vis.map.znear * extent == pytest.approx(
+        float(sensor.findtext('camera/clip/near')))
+    assert twin_model.model.vis.map.zfar * extent == pytest.approx(
+        float(sensor.findtext('camera/clip/far')))
     mu = float(root.find("gazebo[@reference='gripper_jaw1_link']/mu1").text)
     assert twin_model.pad_friction == twin_model_module.mujoco_friction(mu, mu)
 
