@@ -13,3 +13,10 @@
 # limitations under the License.
 
 """Headless MuJoCo twin of the AR4 and its shelf world, with a scripted expert."""
+
+import os
+
+# The twin renders offscreen. MuJoCo picks its OpenGL backend when it is first imported, so the
+# default must be set before any module of this package imports mujoco: EGL uses the GPU when
+# there is one and Mesa on a CPU. A user's MUJOCO_GL (e.g. osmesa) wins.
+os.environ.setdefault('MUJOCO_GL', 'egl')

@@ -24,7 +24,6 @@ successful episodes are saved; failed ones are discarded. An existing dataset is
 
 import argparse
 from dataclasses import dataclass, field
-import os
 from pathlib import Path
 import sys
 import time
@@ -79,7 +78,6 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
     Raise TaskError for an instruction the twin does not know and DatasetError (from the
     writer) for a dataset that cannot be opened or does not match.
     """
-    os.environ.setdefault('MUJOCO_GL', 'egl')
     from ar4_teleop.recording.features import build_frame, FPS
     from ar4_teleop.recording.writer import DatasetWriter
     from tqdm import tqdm

@@ -55,6 +55,12 @@ DEFAULT_DATASETS_DIR = Path('data') / 'datasets'
 LOCAL_USERNAME = 'local'
 PNG_COMPRESS_LEVEL = 1
 
+# The SVT-AV1 encoder prints ~40 configuration lines per saved episode; keep its errors only, so
+# the recorder's status line and per-episode summaries stay readable. A user's SVT_LOG wins.
+os.environ.setdefault('SVT_LOG', '1')
+# Reopening after each episode makes the datasets library draw a 'Map' progress bar per episode.
+os.environ.setdefault('HF_DATASETS_DISABLE_PROGRESS_BARS', '1')
+
 
 class DatasetError(RuntimeError):
     """The dataset cannot be opened or written; the message says what to do."""
