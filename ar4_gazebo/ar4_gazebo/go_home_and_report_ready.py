@@ -16,14 +16,18 @@
 Move the simulated arm to its home pose once the controllers are up, then print the ready line.
 
 Run by sim.launch.py as ``python3 -m ar4_gazebo.go_home_and_report_ready``. Exits 0 after
-printing homing.READY_LINE, 1 if the controllers or the arm do not get there in time.
+printing sim_ready.READY_LINE, 1 if the controllers or the arm do not get there in time. The
+move home is ar4_description.homing's quintic plan, the same one the teleop node sends.
 """
 
 import sys
+from types import SimpleNamespace
 import time
 
+from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError
 from ar4_description.robot_constants import robot_constants
-from ar4_gazebo import homing
+from ar4_description.ros_messages import positions_by_name
+from ar4_gazebo import sim_ready
 from builtin_interfaces.msg import Duration, Time
 from controller_manager_msgs.srv import ListControllers
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
@@ -36,8 +40,9 @@ from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-CLASSES = {'JointTrajectory': JointTrajectory, 'JointTrajectoryPoint': JointTrajectoryPoint,
-           'Header': Header, 'Time': Time, 'Duration': Duration}
+CLASSES = SimpleNamespace(JointTrajectory=JointTrajectory,
+                          JointTrajectoryPoint=JointTrajectoryPoint,
+                          Header=Header, Time=Time, Duration=Duration)
 
 
 class GoHomeAndReportReady(Node):
@@ -63,14 +68,14 @@ class GoHomeAndReportReady(Node):
         self.list_client = self.create_client(
             ListControllers, '/controller_manager/list_controllers')
         self.publisher = self.create_publisher(
-            JointTrajectory, homing.TRAJECTORY_TOPIC,
+            JointTrajectory, sim_ready.TRAJECTORY_TOPIC,
             QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
         self.create_subscription(JointState, '/joint_states', self.on_joint_state,
                                  qos_profile_sensor_data)
         self.create_timer(0.5, self.step)
 
     def on_joint_state(self, message):
-        self.positions = {**(self.positions or {}), **homing.joint_positions(message)}
+        self.positions = {**(self.positions or {}), **positions_by_name(message)}
 
     def finish(self, code, text):
         if self.finished.done():
@@ -88,15 +93,15 @@ class GoHomeAndReportReady(Node):
         if time.monotonic() - self.started > self.timeout_s:
             self.finish(1, f'AR4 sim not ready after {self.timeout_s:.0f} s: controllers '
                         f'{"up" if self.sent_at else "not all active"}, joint error '
-                        f'{homing.home_error(self.positions or {}, self.constants)} rad. '
+                        f'{sim_ready.home_error(self.positions or {}, self.constants)} rad. '
                         'Check the sim log above.')
             return
         if self.sent_at is None:
             self.check_controllers()
             return
-        error = homing.home_error(self.positions or {}, self.constants)
+        error = sim_ready.home_error(self.positions or {}, self.constants)
         if error is not None and error <= self.tolerance:
-            self.finish(0, homing.READY_LINE)
+            self.finish(0, sim_ready.READY_LINE)
 
     def check_controllers(self):
         if self.pending is not None or not self.list_client.service_is_ready():
@@ -110,12 +115,20 @@ class GoHomeAndReportReady(Node):
         if response is None or self.positions is None:
             return
         states = [(c.name, c.state) for c in response.controller]
-        if homing.missing_controllers(states):
+        if sim_ready.missing_controllers(states):
             return
-        duration = homing.home_duration(self.positions, self.constants)
-        self.publisher.publish(homing.build_home_trajectory(CLASSES, self.constants, duration))
+        current = sim_ready.arm_positions(self.positions, self.constants)
+        if current is None:
+            return  # not every arm joint reported yet: ask again on the next step
+        try:
+            plan = homing_trajectory(current, self.constants,
+                                     min_duration=sim_ready.MIN_HOMING_S)
+        except HomingError as error:
+            self.finish(1, f'AR4 sim cannot plan the move home: {error}')
+            return
+        self.publisher.publish(homing_trajectory_msg(CLASSES, plan))
         self.sent_at = time.monotonic()
-        self.get_logger().info(f'controllers active; moving home over {duration:.1f} s')
+        self.get_logger().info(f'controllers active; moving home over {plan.duration:.1f} s')
 
 
 def main(args=None):

@@ -19,7 +19,7 @@ Order: gz sim with the shelf world -> robot_state_publisher -> spawn the robot f
 /robot_description -> joint_state_broadcaster -> joint_trajectory_controller and
 gripper_controller (forward_position_controller and gripper_position_controller loaded inactive)
 -> the homing step moves the arm home and prints the ready line
-(ar4_gazebo.homing.READY_LINE).
+(ar4_gazebo.sim_ready.READY_LINE).
 
   ros2 launch ar4_gazebo sim.launch.py gui:=false rviz:=false
 """

@@ -23,19 +23,20 @@ h) goes through the recorder when one listens on /episode_control, else homes di
 /ar4_teleop/go_home Trigger service homes on request. Homing pauses Servo, sends a quintic
 JointTrajectory within the velocity limits, and resumes Servo when it has run.
 
-All logic lives in ar4_teleop.gamepad, gamepad_device, homing and teleop_messages.
+All logic lives in ar4_teleop.gamepad, gamepad_device and teleop_messages, and in
+ar4_description.homing (the plan) and ar4_description.ros_messages (the shared messages).
 """
 
 import sys
 
+from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError
 from ar4_description.robot_constants import robot_constants, RobotConstantsError
+from ar4_description.ros_messages import (
+    float64_msg, gripper_goal_msg, joint_positions_or_none, string_msg)
 from ar4_teleop.gamepad import (
     GamepadState, load_mapping, MappingError, render_control_map, TeleopMapper, TeleopSettings)
 from ar4_teleop.gamepad_device import GamepadEventDecoder, GamepadReader, KeyboardReader
-from ar4_teleop.homing import homing_trajectory, HomingError
-from ar4_teleop.teleop_messages import (
-    float64_msg, gripper_command_msg, joint_jog_msg, joint_positions, joint_trajectory_msg,
-    MessageTypes, string_msg, twist_stamped_msg)
+from ar4_teleop.teleop_messages import joint_jog_msg, MessageTypes, twist_stamped_msg
 from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
 from control_msgs.msg import JointJog
@@ -191,7 +192,7 @@ class TeleopNode(Node):
     # -- subscriptions ------------------------------------------------------------------------
 
     def _on_joint_state(self, message):
-        positions = joint_positions(message, self.constants.joint_names)
+        positions = joint_positions_or_none(message, self.constants.joint_names)
         if positions is not None:
             self.joint_positions = positions
 
@@ -257,16 +258,17 @@ class TeleopNode(Node):
                                                      self.frame_id))
 
     def _send_gripper(self, target: float):
-        self.gripper_target_pub.publish(float64_msg(self.types, target))
+        self.gripper_target_pub.publish(float64_msg(self.types.Float64, target))
         if not self.gripper_client.server_is_ready():
             self.get_logger().warning(
                 f'gripper action {self.topics["gripper_action"]} not available; target '
                 f'{target:.3f} m only published on {self.topics["gripper_target_topic"]}',
                 throttle_duration_sec=5.0)
             return
-        command = gripper_command_msg(self.types, self.constants.gripper.joint_name, target,
-                                      self.get_clock().now().nanoseconds)
-        self.gripper_client.send_goal_async(ParallelGripperCommand.Goal(command=command))
+        goal = gripper_goal_msg(ParallelGripperCommand.Goal, self.types,
+                                self.constants.gripper.joint_name, target,
+                                self.get_clock().now().nanoseconds)
+        self.gripper_client.send_goal_async(goal)
 
     def _handle_event(self, event: str):
         recorder_listens = self.episode_pub.get_subscription_count() > 0
@@ -277,7 +279,7 @@ class TeleopNode(Node):
         if not recorder_listens:
             self.get_logger().warning(
                 f'{event}: no recorder listens on {self.topics["episode_control_topic"]}')
-        self.episode_pub.publish(string_msg(self.types, event))
+        self.episode_pub.publish(string_msg(self.types.String, event))
         self.get_logger().info(f'episode control: {event}')
 
     # -- homing -------------------------------------------------------------------------------
@@ -315,7 +317,7 @@ class TeleopNode(Node):
                 future.result()
             except Exception as error:  # noqa: B902 - homing goes ahead; Servo idles anyway
                 self.get_logger().warning(f'pausing Servo failed: {error}')
-        self.trajectory_pub.publish(joint_trajectory_msg(self.types, self.homing_plan))
+        self.trajectory_pub.publish(homing_trajectory_msg(self.types, self.homing_plan))
         self.homing_timer = self.create_timer(self.homing_plan.duration + HOMING_SETTLE_S,
                                               self._finish_homing)
 

@@ -14,12 +14,12 @@
 
 """The teleop node's messages, built with real ROS 2 message classes (rosbags typestore)."""
 
+from ar4_description.homing import homing_trajectory, homing_trajectory_msg
 from ar4_description.robot_constants import robot_constants
+from ar4_description.ros_messages import (
+    float64_msg, gripper_command_msg, joint_positions_or_none, string_msg)
 from ar4_teleop.gamepad import GamepadState, load_mapping, TeleopMapper, TeleopSettings
-from ar4_teleop.homing import homing_trajectory
-from ar4_teleop.teleop_messages import (
-    float64_msg, gripper_command_msg, joint_jog_msg, joint_positions, joint_trajectory_msg,
-    MessageTypes, string_msg, twist_stamped_msg)
+from ar4_teleop.teleop_messages import joint_jog_msg, MessageTypes, twist_stamped_msg
 import numpy as np
 import pytest
 from rosbags.typesys import get_types_from_msg, get_typestore, Stores
@@ -109,7 +109,7 @@ def test_joint_jog_names_and_velocities(typestore, types, mapping):
 def test_homing_trajectory_message(typestore, types):
     start = np.array(CONSTANTS.upper) * 0.9
     plan = homing_trajectory(start)
-    message = roundtrip(typestore, joint_trajectory_msg(types, plan))
+    message = roundtrip(typestore, homing_trajectory_msg(types, plan))
     assert message.__msgtype__ == 'trajectory_msgs/msg/JointTrajectory'
     assert list(message.joint_names) == list(CONSTANTS.joint_names)
     assert message.header.stamp.sec == 0 and message.header.stamp.nanosec == 0
@@ -132,8 +132,8 @@ def test_gripper_and_episode_messages(typestore, types):
     np.testing.assert_allclose(command.position, [gripper.open])
     np.testing.assert_allclose(command.effort, [gripper.effort_limit])
     assert len(command.velocity) == 0
-    assert roundtrip(typestore, float64_msg(types, gripper.open)).data == gripper.open
-    assert roundtrip(typestore, string_msg(types, 'save')).data == 'save'
+    assert roundtrip(typestore, float64_msg(types.Float64, gripper.open)).data == gripper.open
+    assert roundtrip(typestore, string_msg(types.String, 'save')).data == 'save'
 
 
 def test_joint_positions_by_name(types):
@@ -143,18 +143,8 @@ def test_joint_positions_by_name(types):
                                                  frame_id=''),
                              name=names, position=np.array(values), velocity=np.array([]),
                              effort=np.array([]))
-    np.testing.assert_allclose(joint_positions(state, CONSTANTS.joint_names),
+    np.testing.assert_allclose(joint_positions_or_none(state, CONSTANTS.joint_names),
                                [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
     partial = types.JointState(header=state.header, name=names[:3], position=np.array(
         values[:3]), velocity=np.array([]), effort=np.array([]))
-    assert joint_positions(partial, CONSTANTS.joint_names) is None
-
-
-def test_sequences_for_rclpy_style_classes():
-    from ar4_teleop.teleop_messages import float_sequence
-
-    class RclpyLike:
-        """Like rclpy's generated classes: no __msgtype__, lists of floats accepted."""
-
-    values = float_sequence(RclpyLike, np.array([1, 2.5]))
-    assert values == [1.0, 2.5] and all(type(v) is float for v in values)
+    assert joint_positions_or_none(partial, CONSTANTS.joint_names) is None

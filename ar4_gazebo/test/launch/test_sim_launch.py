@@ -28,7 +28,7 @@ import unittest
 
 from ament_index_python.packages import get_package_share_directory
 from ar4_description.robot_constants import robot_constants
-from ar4_gazebo.homing import READY_LINE
+from ar4_gazebo.sim_ready import READY_LINE
 from controller_manager_msgs.srv import ListControllers
 import launch
 from launch.actions import IncludeLaunchDescription

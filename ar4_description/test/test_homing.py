@@ -14,10 +14,13 @@
 
 """The homing plan: smooth, time-parameterised, within the constants' limits."""
 
+from types import SimpleNamespace
+
+from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError, quintic
 from ar4_description.robot_constants import robot_constants
-from ar4_teleop.homing import homing_trajectory, HomingError, quintic
 import numpy as np
 import pytest
+from rosbags.typesys import get_typestore, Stores
 
 CONSTANTS = robot_constants()
 HOME = np.array(CONSTANTS.home)
@@ -87,3 +90,24 @@ def test_quintic_ends():
 def test_bad_input(current, kwargs, message):
     with pytest.raises(HomingError, match=message):
         homing_trajectory(current, **kwargs)
+
+
+def test_plan_message_carries_every_sample():
+    store = get_typestore(Stores.ROS2_JAZZY)
+    types = store.types
+    classes = SimpleNamespace(
+        Time=types['builtin_interfaces/msg/Time'],
+        Duration=types['builtin_interfaces/msg/Duration'],
+        Header=types['std_msgs/msg/Header'],
+        JointTrajectory=types['trajectory_msgs/msg/JointTrajectory'],
+        JointTrajectoryPoint=types['trajectory_msgs/msg/JointTrajectoryPoint'])
+    plan = homing_trajectory(STARTS['lower corner'])
+    message = homing_trajectory_msg(classes, plan)
+    data = store.serialize_cdr(message, message.__msgtype__)
+    back = store.deserialize_cdr(data, message.__msgtype__)
+    assert len(back.points) == len(plan.times)
+    times = [p.time_from_start.sec + p.time_from_start.nanosec * 1e-9 for p in back.points]
+    np.testing.assert_allclose(times, plan.times, atol=1e-9)
+    np.testing.assert_allclose([p.positions for p in back.points], plan.positions)
+    np.testing.assert_allclose([p.velocities for p in back.points], plan.velocities)
+    np.testing.assert_allclose([p.accelerations for p in back.points], plan.accelerations)

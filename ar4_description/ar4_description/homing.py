@@ -19,7 +19,9 @@ Every joint follows s(u) = 10u^3 - 15u^4 + 6u^5 (u = t / T), so all joints start
 together with zero velocity and acceleration at both ends. The duration T is the shortest that
 keeps each joint's peak velocity (1.875 |d| / T) within ``velocity_fraction`` of its velocity
 limit and its peak acceleration (5.7735 |d| / T^2) within the constants' max_acceleration.
-Pure NumPy; the node turns the plan into a trajectory_msgs/JointTrajectory.
+Pure NumPy; :func:`homing_trajectory_msg` turns the plan into a trajectory_msgs/JointTrajectory
+from message classes passed in. The teleop node (Start button, /ar4_teleop/go_home) and the
+sim's ready step (ar4_gazebo.go_home_and_report_ready) both send this plan.
 """
 
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ import math
 from typing import Optional, Sequence, Tuple
 
 from ar4_description.robot_constants import robot_constants, RobotConstants
+from ar4_description.ros_messages import joint_trajectory_msg
 import numpy as np
 
 # Peak |ds/du| and |d2s/du2| of the quintic 10u^3 - 15u^4 + 6u^5.
@@ -118,3 +121,14 @@ def homing_trajectory(current: Sequence[float],
     accelerations[-1] = 0.0
     return HomingPlan(joint_names=tuple(names), times=times, positions=positions,
                       velocities=velocities, accelerations=accelerations)
+
+
+def homing_trajectory_msg(classes, plan: HomingPlan, stamp_ns: int = 0, frame_id: str = ''):
+    """
+    Build the trajectory_msgs/JointTrajectory of a homing plan (positions, velocities, accels).
+
+    ``classes`` is as for :func:`ar4_description.ros_messages.joint_trajectory_msg`. A zero stamp
+    tells the joint trajectory controller to start on receipt.
+    """
+    return joint_trajectory_msg(classes, plan.joint_names, plan.times, plan.positions,
+                                plan.velocities, plan.accelerations, stamp_ns, frame_id)
