@@ -68,11 +68,11 @@ def bench_loop(steps: int) -> dict:
     from rosbags.typesys import get_typestore, Stores
 
     from ar4_description.robot_constants import robot_constants
+    from ar4_description.ros_messages import float64_msg, joint_positions
     from ar4_policy.chunking import InlineExecutor
     from ar4_policy.control_loop import PolicyController
-    from ar4_policy.policy_messages import float64_msg, joint_trajectory_msg
-    from ar4_teleop.recording.adapters import (image_to_rgb, joint_positions,
-                                               rgb_to_image_msg)
+    from ar4_policy.policy_messages import joint_trajectory_msg
+    from ar4_teleop.recording.adapters import image_to_rgb, rgb_to_image_msg
 
     store = get_typestore(Stores.ROS2_JAZZY).types
     classes = SimpleNamespace(

@@ -13,40 +13,25 @@
 # limitations under the License.
 
 """
-The policy node's outgoing messages, built from classes passed in (pure; no *_msgs imports).
+The policy node's command rules on top of the shared message builders (pure; no *_msgs imports).
 
-Every message is constructed with keyword arguments for all of its fields, so the same code
-serves rclpy's generated classes and the rosbags typestore classes the tests use. Incoming
-Image and JointState messages are parsed with ``ar4_teleop.recording.adapters``.
+Messages are built with ``ar4_description.ros_messages`` from classes passed in (rclpy's in the
+node, the rosbags typestore's in the tests); incoming Image messages are parsed with
+``ar4_teleop.recording.adapters`` and joint states with ``ar4_description.ros_messages``.
 
 - The arm target goes to the joint trajectory controller as a one-point
   ``trajectory_msgs/JointTrajectory``: header stamp 0 ("start now"), ``time_from_start`` at
   least one control period (a point at 0 would be a step jump; the JTC rejects it).
 - The gripper target goes out as ``std_msgs/Float64`` (metres per jaw, what the recorder reads)
   and, when it changed meaningfully (:class:`GripperCommandGate`), as a
-  ``control_msgs/action/ParallelGripperCommand`` goal.
+  ``control_msgs/action/ParallelGripperCommand`` goal (``ros_messages.gripper_goal_msg``).
 """
 
 import math
 from typing import Optional, Sequence
 
+from ar4_description import ros_messages
 import numpy as np
-
-NS_PER_S = 1_000_000_000
-
-
-def duration_msg(duration_class, seconds: float):
-    """Build a builtin_interfaces/Duration from seconds (rounded to nanoseconds, >= 0)."""
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f'duration must be a finite number of seconds >= 0, got {seconds!r}')
-    sec, nanosec = divmod(int(round(seconds * NS_PER_S)), NS_PER_S)
-    return duration_class(sec=sec, nanosec=nanosec)
-
-
-def header_msg(header_class, time_class, frame_id: str = '', stamp_ns: int = 0):
-    """Build a std_msgs/Header; stamp 0 tells the JTC to start the trajectory now."""
-    sec, nanosec = divmod(int(stamp_ns), NS_PER_S)
-    return header_class(stamp=time_class(sec=sec, nanosec=nanosec), frame_id=frame_id)
 
 
 def joint_trajectory_msg(classes, joint_names: Sequence[str], positions, period_s: float,
@@ -56,55 +41,14 @@ def joint_trajectory_msg(classes, joint_names: Sequence[str], positions, period_
 
     ``classes`` gives ``JointTrajectory``, ``JointTrajectoryPoint``, ``Header``, ``Time`` and
     ``Duration`` as attributes (a namespace or module-like object). ``time_from_start_s``
-    defaults to one control period and may never be shorter than one.
+    defaults to one control period and may never be shorter than one. Raise ValueError
+    (``ros_messages.MessageError``) for mismatched or non-finite positions.
     """
-    positions = np.asarray(positions, dtype=np.float64).reshape(-1)
-    if positions.shape != (len(joint_names),):
-        raise ValueError(f'{len(joint_names)} joint names but {positions.size} positions')
-    if not np.all(np.isfinite(positions)):
-        raise ValueError('refusing to build a trajectory with non-finite positions')
     if not period_s > 0:
         raise ValueError(f'period_s must be positive, got {period_s!r}')
     reach = period_s if time_from_start_s is None else max(float(time_from_start_s), period_s)
-    point = classes.JointTrajectoryPoint(
-        positions=positions.copy(),
-        velocities=np.zeros(0, dtype=np.float64),
-        accelerations=np.zeros(0, dtype=np.float64),
-        effort=np.zeros(0, dtype=np.float64),
-        time_from_start=duration_msg(classes.Duration, reach),
-    )
-    return classes.JointTrajectory(
-        header=header_msg(classes.Header, classes.Time),
-        joint_names=list(joint_names),
-        points=[point],
-    )
-
-
-def float64_msg(float64_class, value: float):
-    """Build a std_msgs/Float64."""
-    return float64_class(data=float(value))
-
-
-def gripper_goal_msg(goal_class, joint_state_class, header_class, time_class, joint_name: str,
-                     position: float, max_velocity: Optional[float] = None,
-                     max_effort: Optional[float] = None):
-    """
-    Build a ParallelGripperCommand goal: ``command`` is a JointState naming the driven jaw.
-
-    Velocity and effort are optional limits; left empty they are not used by the controller.
-    """
-    if not math.isfinite(position):
-        raise ValueError(f'gripper position must be finite, got {position!r}')
-    velocity = [] if max_velocity is None else [float(max_velocity)]
-    effort = [] if max_effort is None else [float(max_effort)]
-    command = joint_state_class(
-        header=header_msg(header_class, time_class),
-        name=[joint_name],
-        position=np.array([float(position)], dtype=np.float64),
-        velocity=np.array(velocity, dtype=np.float64),
-        effort=np.array(effort, dtype=np.float64),
-    )
-    return goal_class(command=command)
+    positions = np.asarray(positions, dtype=np.float64).reshape(1, -1)
+    return ros_messages.joint_trajectory_msg(classes, joint_names, [reach], positions)
 
 
 class GripperCommandGate:

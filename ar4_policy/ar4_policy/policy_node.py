@@ -17,14 +17,17 @@ The policy node: wrist camera and joint states in, joint trajectory and gripper 
 
 Thin shell around :class:`ar4_policy.control_loop.PolicyController` (chunking, background
 inference, safety filter) and :class:`ar4_policy.runner.PolicyRunner` (SmolVLA). Messages are
-parsed with ``ar4_teleop.recording.adapters`` and built with ``ar4_policy.policy_messages``.
+parsed with ``ar4_teleop.recording.adapters`` and ``ar4_description.ros_messages`` and built
+with ``ar4_policy.policy_messages`` and ``ar4_description.ros_messages``.
 Publishes straight to the joint trajectory controller, bypassing Servo.
 """
 
 from types import SimpleNamespace
 
 from ar4_description.robot_constants import robot_constants
-from ar4_teleop.recording.adapters import image_to_rgb, joint_positions, MessageError
+from ar4_description.ros_messages import (
+    float64_msg, gripper_goal_msg, joint_positions, MessageError)
+from ar4_teleop.recording.adapters import image_to_rgb
 from ar4_teleop.recording.features import state_names
 from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
@@ -41,7 +44,7 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
 from .control_loop import PolicyController
 from .inference_log import DEFAULT_ROOT, InferenceLog
-from .policy_messages import float64_msg, gripper_goal_msg, joint_trajectory_msg
+from .policy_messages import joint_trajectory_msg
 from .runner import CheckpointError, PolicyRunner
 
 
@@ -98,7 +101,8 @@ class PolicyNode(Node):
             stale_after_s=float(value('stale_after_s').value), log=log)
         self.classes = SimpleNamespace(JointTrajectory=JointTrajectory,
                                        JointTrajectoryPoint=JointTrajectoryPoint,
-                                       Header=Header, Time=Time, Duration=Duration)
+                                       Header=Header, Time=Time, Duration=Duration,
+                                       JointState=JointState)
 
         reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.trajectory_pub = self.create_publisher(
@@ -139,7 +143,7 @@ class PolicyNode(Node):
             self.classes, self.constants.joint_names, command.arm, self.period_s))
         self.gripper_pub.publish(float64_msg(Float64, command.gripper))
         if command.send_gripper_goal and self.gripper_action.server_is_ready():
-            goal = gripper_goal_msg(ParallelGripperCommand.Goal, JointState, Header, Time,
+            goal = gripper_goal_msg(ParallelGripperCommand.Goal, self.classes,
                                     self.constants.gripper.joint_name, command.gripper,
                                     max_effort=self.constants.gripper.effort_limit)
             self.gripper_action.send_goal_async(goal)

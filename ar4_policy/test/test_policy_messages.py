@@ -17,8 +17,8 @@
 from types import SimpleNamespace
 
 from ar4_description.robot_constants import robot_constants
-from ar4_policy.policy_messages import (duration_msg, float64_msg, gripper_goal_msg,
-                                        GripperCommandGate, joint_trajectory_msg)
+from ar4_description.ros_messages import duration_msg, float64_msg, gripper_goal_msg
+from ar4_policy.policy_messages import GripperCommandGate, joint_trajectory_msg
 from ar4_teleop.recording.adapters import float64_value, trajectory_targets
 import numpy as np
 import pytest
@@ -49,7 +49,8 @@ def classes(store):
         JointTrajectoryPoint=types['trajectory_msgs/msg/JointTrajectoryPoint'],
         Header=types['std_msgs/msg/Header'],
         Time=types['builtin_interfaces/msg/Time'],
-        Duration=types['builtin_interfaces/msg/Duration'])
+        Duration=types['builtin_interfaces/msg/Duration'],
+        JointState=types['sensor_msgs/msg/JointState'])
 
 
 def test_trajectory_is_one_point_reached_after_one_period_starting_now(store, classes):
@@ -98,8 +99,8 @@ def test_gripper_target_float64(store):
 def test_parallel_gripper_goal_names_the_driven_jaw(store, classes):
     gripper = robot_constants().gripper
     goal_type = 'control_msgs/action/ParallelGripperCommand_Goal'
-    goal = gripper_goal_msg(store.types[goal_type], store.types['sensor_msgs/msg/JointState'],
-                            classes.Header, classes.Time, gripper.joint_name, gripper.open,
+    # The call policy_node makes.
+    goal = gripper_goal_msg(store.types[goal_type], classes, gripper.joint_name, gripper.open,
                             max_effort=gripper.effort_limit)
     back = store.deserialize_cdr(store.serialize_cdr(goal, goal_type), goal_type)
     assert list(back.command.name) == [gripper.joint_name]

@@ -15,7 +15,8 @@
 """Bags written with rosbags (MCAP and sqlite3), converted, then loaded with LeRobotDataset."""
 
 from ar4_description.robot_constants import robot_constants
-from ar4_teleop.recording import adapters, bag2lerobot
+from ar4_description.ros_messages import time_msg
+from ar4_teleop.recording import bag2lerobot
 from ar4_teleop.recording.features import ACTION_KEY, IMAGE_KEY, IMAGE_SHAPE, STATE_KEY
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
 import numpy as np
@@ -33,7 +34,7 @@ TASK = 'place the teal cube on the top shelf'
 
 
 def _header(ns):
-    return T['std_msgs/msg/Header'](stamp=adapters.time_msg(T['builtin_interfaces/msg/Time'], ns),
+    return T['std_msgs/msg/Header'](stamp=time_msg(T['builtin_interfaces/msg/Time'], ns),
                                     frame_id='')
 
 

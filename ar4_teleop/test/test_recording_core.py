@@ -15,6 +15,7 @@
 """Tests of the message adapters, frame assembly and state machine with real message classes."""
 
 from ar4_description.robot_constants import robot_constants
+from ar4_description.ros_messages import time_msg
 from ar4_teleop.recording import adapters
 from ar4_teleop.recording.episode import (
     Action, CONTROL_MAP, control_event, decode_keys, episode_summary, EpisodeStateMachine, Event,
@@ -27,7 +28,6 @@ from rosbags.typesys import get_typestore, Stores
 
 TS = get_typestore(Stores.ROS2_JAZZY)
 Image = TS.types['sensor_msgs/msg/Image']
-JointState = TS.types['sensor_msgs/msg/JointState']
 JointTrajectory = TS.types['trajectory_msgs/msg/JointTrajectory']
 JointTrajectoryPoint = TS.types['trajectory_msgs/msg/JointTrajectoryPoint']
 Float64 = TS.types['std_msgs/msg/Float64']
@@ -40,7 +40,7 @@ PERIOD = 1_000_000_000 // 30
 
 
 def _header(ns=0):
-    return Header(stamp=adapters.time_msg(Time, ns), frame_id='wrist_camera')
+    return Header(stamp=time_msg(Time, ns), frame_id='wrist_camera')
 
 
 def _image_msg(pixels, encoding, height=480, width=640, pad=0):
@@ -49,17 +49,6 @@ def _image_msg(pixels, encoding, height=480, width=640, pad=0):
     rows[:, :width * channels] = pixels.reshape(height, -1)
     return Image(header=_header(), height=height, width=width, encoding=encoding,
                  is_bigendian=0, step=width * channels + pad, data=rows.reshape(-1))
-
-
-def _joint_state(names, positions, ns=0):
-    return JointState(header=_header(ns), name=list(names),
-                      position=np.asarray(positions, float), velocity=np.zeros(0),
-                      effort=np.zeros(0))
-
-
-def test_stamps_round_trip():
-    assert adapters.stamp_ns(Time(sec=3, nanosec=5)) == 3_000_000_005
-    assert adapters.stamp_ns(adapters.time_msg(Time, 7_000_000_123)) == 7_000_000_123
 
 
 @pytest.mark.parametrize('encoding, order', [
@@ -93,23 +82,6 @@ def test_image_errors_are_clear():
                   step=1920, data=msg.data[:1000])
     with pytest.raises(adapters.MessageError, match='bytes'):
         adapters.image_to_rgb(short)
-
-
-def test_joint_state_ordering_extra_missing_nan():
-    values = dict(zip(NAMES7, [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.01]))
-    shuffled = list(reversed(NAMES7)) + ['gripper_jaw2_joint', 'camera_joint']
-    msg = _joint_state(shuffled, [values.get(n, 9.0) for n in shuffled])
-    np.testing.assert_allclose(adapters.joint_positions(msg, NAMES7),
-                               [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.01])
-    with pytest.raises(adapters.MessageError, match='lacks joint_3'):
-        adapters.joint_positions(_joint_state([n for n in NAMES7 if n != 'joint_3'],
-                                              np.zeros(6)), NAMES7)
-    bad = np.zeros(7)
-    bad[4] = np.nan
-    with pytest.raises(adapters.MessageError, match='non-finite.*joint_5'):
-        adapters.joint_positions(_joint_state(NAMES7, bad), NAMES7)
-    with pytest.raises(adapters.MessageError, match='7 names but 6'):
-        adapters.joint_positions(_joint_state(NAMES7, np.zeros(6)), NAMES7)
 
 
 def test_trajectory_first_point_and_gripper():

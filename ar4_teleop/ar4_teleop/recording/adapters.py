@@ -13,19 +13,20 @@
 # limitations under the License.
 
 """
-Message adapters: ROS 2 messages in, numpy out (pure; duck-typed, no *_msgs imports).
+The recorder's message adapters: ROS 2 messages in, numpy out (pure; no *_msgs imports).
 
+Image decoding and the recorder's strict parsing of the commanded targets; stamps and joint
+states are read with ``ar4_description.ros_messages`` (whose MessageError these raise too).
 They accept rclpy's generated classes and the rosbags typestore classes alike: fields are read by
 attribute, number sequences go through ``np.asarray`` (rclpy gives array.array, rosbags numpy).
 Messages are built from a class passed in, with every field given by keyword.
 """
 
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
+from ar4_description.ros_messages import MessageError
 from ar4_teleop.recording.features import IMAGE_SHAPE
 import numpy as np
-
-NS_PER_S = 1_000_000_000
 
 # Encoding -> (channels, index of R, G, B in the pixel).
 _COLOUR_ENCODINGS = {
@@ -35,21 +36,6 @@ _COLOUR_ENCODINGS = {
     'bgra8': (4, (2, 1, 0)),
 }
 SUPPORTED_ENCODINGS = tuple(_COLOUR_ENCODINGS) + ('mono8',)
-
-
-class MessageError(ValueError):
-    """A message cannot be used; the message says why and what was expected."""
-
-
-def stamp_ns(stamp) -> int:
-    """Return a builtin_interfaces/Time (sec, nanosec) as integer nanoseconds."""
-    return int(stamp.sec) * NS_PER_S + int(stamp.nanosec)
-
-
-def time_msg(time_class, nanoseconds: int):
-    """Build a builtin_interfaces/Time from integer nanoseconds."""
-    sec, nanosec = divmod(int(nanoseconds), NS_PER_S)
-    return time_class(sec=sec, nanosec=nanosec)
 
 
 def image_to_rgb(msg, expected_shape: Tuple[int, int, int] = IMAGE_SHAPE) -> np.ndarray:
@@ -97,29 +83,6 @@ def rgb_to_image_msg(image_class, header, rgb: np.ndarray):
                        data=np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1))
 
 
-def joint_positions(msg, names: Sequence[str]) -> np.ndarray:
-    """
-    Return the positions of ``names`` from a sensor_msgs/JointState, ordered by name.
-
-    Extra joints are ignored. Raise MessageError when a joint is missing, the name and position
-    arrays differ in length, or a value is not finite.
-    """
-    msg_names = list(msg.name)
-    positions = np.asarray(msg.position, dtype=np.float64)
-    if len(msg_names) != positions.size:
-        raise MessageError(f'joint state has {len(msg_names)} names but {positions.size} '
-                           'positions')
-    index: Dict[str, int] = {name: i for i, name in enumerate(msg_names)}
-    missing = [name for name in names if name not in index]
-    if missing:
-        raise MessageError(f'joint state lacks {", ".join(missing)} (has {", ".join(msg_names)})')
-    values = positions[[index[name] for name in names]]
-    if not np.all(np.isfinite(values)):
-        bad = [n for n, v in zip(names, values) if not np.isfinite(v)]
-        raise MessageError(f'joint state has non-finite positions for {", ".join(bad)}')
-    return values
-
-
 def trajectory_targets(msg, names: Sequence[str]) -> Optional[np.ndarray]:
     """
     Return the first point's positions of a trajectory_msgs/JointTrajectory in ``names`` order.
@@ -148,8 +111,3 @@ def float64_value(msg) -> float:
     if not np.isfinite(value):
         raise MessageError(f'gripper target {value} is not finite')
     return value
-
-
-def string_msg(string_class, text: str):
-    """Build a std_msgs/String."""
-    return string_class(data=text)

@@ -22,6 +22,7 @@ The live recorder node and ``ar4-bag2lerobot`` both drive this class, so a bag r
 from concurrent.futures import Future
 from typing import Callable, List, Optional
 
+from ar4_description import ros_messages
 from ar4_description.robot_constants import robot_constants
 from ar4_teleop.recording import adapters
 from ar4_teleop.recording.episode import (
@@ -63,17 +64,17 @@ class RecordingSession:
     def on_joint_state(self, msg) -> None:
         """Take a sensor_msgs/JointState (stamped by its header)."""
         try:
-            state = adapters.joint_positions(msg, self.names7)
-        except adapters.MessageError as error:
+            state = ros_messages.joint_positions(msg, self.names7)
+        except ros_messages.MessageError as error:
             self.assembler.reject_state(str(error))
             return
-        self.assembler.add_state(adapters.stamp_ns(msg.header.stamp), state)
+        self.assembler.add_state(ros_messages.stamp_ns(msg.header.stamp), state)
 
     def on_trajectory(self, msg) -> None:
         """Take a trajectory_msgs/JointTrajectory: its first point is the commanded arm target."""
         try:
             targets = adapters.trajectory_targets(msg, self.arm_names)
-        except adapters.MessageError as error:
+        except ros_messages.MessageError as error:
             self.assembler.quality.note(f'command ignored: {error}')
             return
         if targets is not None:
@@ -83,17 +84,17 @@ class RecordingSession:
         """Take a std_msgs/Float64 gripper target (metres per jaw, 0 = closed)."""
         try:
             self.assembler.set_gripper_command(adapters.float64_value(msg))
-        except adapters.MessageError as error:
+        except ros_messages.MessageError as error:
             self.assembler.quality.note(f'gripper command ignored: {error}')
 
     def on_image(self, msg) -> int:
         """Take a sensor_msgs/Image; return the number of frames written (0 when not recording)."""
         if not self.machine.recording:
             return 0
-        stamp = adapters.stamp_ns(msg.header.stamp)
+        stamp = ros_messages.stamp_ns(msg.header.stamp)
         try:
             image = adapters.image_to_rgb(msg)
-        except adapters.MessageError as error:
+        except ros_messages.MessageError as error:
             self.assembler.reject_image(str(error))
             return 0
         return self.on_rgb(stamp, image)
