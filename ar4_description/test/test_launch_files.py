@@ -14,22 +14,12 @@
 
 """Every launch file parses, defines generate_launch_description and documents its arguments."""
 
-import ast
 from pathlib import Path
 
+from ar4_description.launch_checks import launch_file_problems, launch_files
 import pytest
 
-LAUNCH_DIR = Path(__file__).resolve().parents[1] / 'launch'
-LAUNCH_FILES = sorted(LAUNCH_DIR.glob('*.launch.py'))
-
-
-def call_name(node):
-    function = node.func
-    return function.attr if isinstance(function, ast.Attribute) else getattr(function, 'id', '')
-
-
-def string_value(node):
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+LAUNCH_FILES = launch_files(Path(__file__).resolve().parents[1])
 
 
 def test_there_are_launch_files():
@@ -38,31 +28,23 @@ def test_there_are_launch_files():
 
 @pytest.mark.parametrize('path', LAUNCH_FILES, ids=lambda p: p.name)
 def test_launch_file_compiles_and_declares_what_it_uses(path):
-    source = path.read_text()
-    tree = ast.parse(source, filename=str(path))
-    compile(tree, str(path), 'exec')
-    functions = {node.name for node in tree.body if isinstance(node, ast.FunctionDef)}
-    assert 'generate_launch_description' in functions
+    assert launch_file_problems(path) == []
 
-    used = {string_value(node.args[0]) for node in ast.walk(tree)
-            if isinstance(node, ast.Call) and call_name(node) == 'LaunchConfiguration'
-            and node.args}
-    used.discard(None)
-    declared = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and call_name(node) == 'DeclareLaunchArgument':
-            keywords = {k.arg: k.value for k in node.keywords}
-            name = string_value(node.args[0]) if node.args else None
-            if name is None:
-                continue  # declared from a table: checked below
-            description = string_value(keywords.get('description'))
-            declared[name] = description
-    # Tables of (name, default, description) tuples feeding DeclareLaunchArgument.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Tuple) and len(node.elts) == 3:
-            name, _, description = node.elts
-            if string_value(name) in used and string_value(description):
-                declared[string_value(name)] = string_value(description)
-    assert used <= set(declared), f'used but not declared: {sorted(used - set(declared))}'
-    for name, description in declared.items():
-        assert description and description.endswith('.'), f'{name}: describe the argument'
+
+def test_problems_are_reported(tmp_path):
+    path = tmp_path / 'bad.launch.py'
+    path.write_text(
+        'from launch.actions import DeclareLaunchArgument\n'
+        'from launch.substitutions import LaunchConfiguration\n'
+        'ARGUMENTS = [("table", "1", "From a table.")]\n'
+        'def describe():\n'
+        '    return [DeclareLaunchArgument("gui", default_value="true", description="no dot"),\n'
+        '            LaunchConfiguration("gui"), LaunchConfiguration("rviz"),\n'
+        '            LaunchConfiguration("table")]\n')
+    assert launch_file_problems(path) == [
+        'bad.launch.py: no generate_launch_description()',
+        "bad.launch.py: used but not declared: ['rviz']",
+        'bad.launch.py: gui: describe the argument']
+    path.write_text('def generate_launch_description(:\n')
+    with pytest.raises(SyntaxError):
+        launch_file_problems(path)
