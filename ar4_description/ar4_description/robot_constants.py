@@ -24,10 +24,10 @@ Vectors named ``*7`` hold the six arm joints followed by the gripper, in dataset
 from dataclasses import dataclass
 import functools
 import math
-import os
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
+from ar4_description.package_files import find_package_file
 import numpy as np
 import yaml
 
@@ -117,18 +117,8 @@ class RobotConstants:
 
 
 def default_path() -> Path:
-    """Find robot_constants.yaml: $AR4_ROBOT_CONSTANTS, the source tree, then the ament share."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override)
-    source_tree = Path(__file__).resolve().parents[1] / 'config' / FILE_NAME
-    if source_tree.is_file():
-        return source_tree
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory('ar4_description')) / 'config' / FILE_NAME
-    except Exception:  # noqa: B902 - ament_index is optional; report the source-tree path
-        return source_tree
+    """Find robot_constants.yaml: $AR4_ROBOT_CONSTANTS, the source tree, then the share."""
+    return find_package_file('ar4_description', Path('config') / FILE_NAME, __file__, ENV_VAR)
 
 
 def _number(value, where: str) -> float:

@@ -27,25 +27,15 @@ from pathlib import Path
 import sys
 from typing import Optional, Union
 
+from ar4_description.package_files import find_package_file
+
 PACKAGE = 'ar4_description'
 XACRO_NAME = 'ar4.urdf.xacro'
 
 
 def find_xacro_file() -> Path:
     """Find urdf/ar4.urdf.xacro: the source tree, the install prefix's share, the ament index."""
-    here = Path(__file__).resolve()
-    candidates = [here.parents[1] / 'urdf' / XACRO_NAME]
-    # An installed module lives in <prefix>/lib/pythonX.Y/site-packages/ar4_description/.
-    if len(here.parents) > 4:
-        candidates.append(here.parents[4] / 'share' / PACKAGE / 'urdf' / XACRO_NAME)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory(PACKAGE)) / 'urdf' / XACRO_NAME
-    except Exception:  # noqa: B902 - ament_index is optional; report the source-tree path
-        return candidates[0]
+    return find_package_file(PACKAGE, Path('urdf') / XACRO_NAME, __file__)
 
 
 XACRO_FILE = find_xacro_file()

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Dict, Optional, Sequence, Tuple, Union
 import xml.etree.ElementTree as ElementTree
 
+from ar4_description.package_files import find_package_file
 import numpy as np
 
 PACKAGE = 'ar4_gazebo'
@@ -48,19 +49,7 @@ class WorldError(ValueError):
 
 def find_world_file() -> Path:
     """Find worlds/ar4_shelf.sdf: the source tree, the install prefix's share, the ament index."""
-    here = Path(__file__).resolve()
-    candidates = [here.parents[1] / 'worlds' / WORLD_NAME]
-    # An installed module lives in <prefix>/lib/pythonX.Y/site-packages/ar4_gazebo/.
-    if len(here.parents) > 4:
-        candidates.append(here.parents[4] / 'share' / PACKAGE / 'worlds' / WORLD_NAME)
-    for candidate in candidates:
-        if candidate.is_file():
-            return candidate
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory(PACKAGE)) / 'worlds' / WORLD_NAME
-    except Exception:  # noqa: B902 - ament_index is optional; report the source-tree path
-        return candidates[0]
+    return find_package_file(PACKAGE, Path('worlds') / WORLD_NAME, __file__)
 
 
 DEFAULT_WORLD = find_world_file()

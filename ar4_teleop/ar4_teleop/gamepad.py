@@ -24,10 +24,10 @@ home).
 
 from dataclasses import dataclass, field
 import math
-import os
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
+from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 import yaml
 
@@ -226,18 +226,9 @@ class TeleopTick:
 # Loading and validation
 
 def default_mapping_path() -> Path:
-    """Find the mapping: $AR4_GAMEPAD_MAPPING, the source tree, then the ament share."""
-    override = os.environ.get(ENV_VAR)
-    if override:
-        return Path(override)
-    source_tree = Path(__file__).resolve().parents[1] / 'config' / MAPPING_FILE_NAME
-    if source_tree.is_file():
-        return source_tree
-    try:
-        from ament_index_python.packages import get_package_share_directory
-        return Path(get_package_share_directory('ar4_teleop')) / 'config' / MAPPING_FILE_NAME
-    except Exception:  # noqa: B902 - ament_index is optional; report the source-tree path
-        return source_tree
+    """Find the mapping: $AR4_GAMEPAD_MAPPING, the source tree, then the share."""
+    return find_package_file('ar4_teleop', Path('config') / MAPPING_FILE_NAME, __file__,
+                             ENV_VAR)
 
 
 def _number(value, where: str) -> float:
