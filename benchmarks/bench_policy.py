@@ -39,7 +39,6 @@ import statistics
 import sys
 import tempfile
 import time
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 for _package in ('ar4_description', 'ar4_teleop', 'ar4_policy'):
@@ -68,18 +67,14 @@ def bench_loop(steps: int) -> dict:
     from rosbags.typesys import get_typestore, Stores
 
     from ar4_description.robot_constants import robot_constants
-    from ar4_description.ros_messages import float64_msg, joint_positions
+    from ar4_description.ros_messages import float64_msg, joint_positions, message_classes
     from ar4_policy.chunking import InlineExecutor
     from ar4_policy.control_loop import PolicyController
     from ar4_policy.policy_messages import joint_trajectory_msg
     from ar4_teleop.recording.adapters import image_to_rgb, rgb_to_image_msg
 
     store = get_typestore(Stores.ROS2_JAZZY).types
-    classes = SimpleNamespace(
-        JointTrajectory=store['trajectory_msgs/msg/JointTrajectory'],
-        JointTrajectoryPoint=store['trajectory_msgs/msg/JointTrajectoryPoint'],
-        Header=store['std_msgs/msg/Header'], Time=store['builtin_interfaces/msg/Time'],
-        Duration=store['builtin_interfaces/msg/Duration'])
+    classes = message_classes(store)
     constants = robot_constants()
     header = classes.Header(stamp=classes.Time(sec=0, nanosec=0), frame_id='camera')
     image_msg = rgb_to_image_msg(store['sensor_msgs/msg/Image'], header,

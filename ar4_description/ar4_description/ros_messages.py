@@ -26,15 +26,30 @@ rosbags numpy).
 """
 
 import math
-from typing import Dict, Optional, Sequence
+from types import SimpleNamespace
+from typing import Dict, Mapping, Optional, Sequence
 
 import numpy as np
 
 NS_PER_S = 1_000_000_000
+# The attribute names builders read from ``classes``, and the full ROS type each stands for.
+TYPE_NAMES = {
+    'Time': 'builtin_interfaces/msg/Time',
+    'Duration': 'builtin_interfaces/msg/Duration',
+    'Header': 'std_msgs/msg/Header',
+    'JointState': 'sensor_msgs/msg/JointState',
+    'JointTrajectory': 'trajectory_msgs/msg/JointTrajectory',
+    'JointTrajectoryPoint': 'trajectory_msgs/msg/JointTrajectoryPoint',
+}
 
 
 class MessageError(ValueError):
     """A message cannot be used or built; the text says why and what was expected."""
+
+
+def message_classes(types: Mapping[str, type]) -> SimpleNamespace:
+    """Return a ``classes`` namespace from full type names, e.g. a rosbags ``typestore.types``."""
+    return SimpleNamespace(**{name: types[full] for name, full in TYPE_NAMES.items()})
 
 
 # -- building -------------------------------------------------------------------------------

@@ -14,10 +14,9 @@
 
 """The homing plan: smooth, time-parameterised, within the constants' limits."""
 
-from types import SimpleNamespace
-
 from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError, quintic
 from ar4_description.robot_constants import robot_constants
+from ar4_description.ros_messages import message_classes
 import numpy as np
 import pytest
 from rosbags.typesys import get_typestore, Stores
@@ -94,13 +93,7 @@ def test_bad_input(current, kwargs, message):
 
 def test_plan_message_carries_every_sample():
     store = get_typestore(Stores.ROS2_JAZZY)
-    types = store.types
-    classes = SimpleNamespace(
-        Time=types['builtin_interfaces/msg/Time'],
-        Duration=types['builtin_interfaces/msg/Duration'],
-        Header=types['std_msgs/msg/Header'],
-        JointTrajectory=types['trajectory_msgs/msg/JointTrajectory'],
-        JointTrajectoryPoint=types['trajectory_msgs/msg/JointTrajectoryPoint'])
+    classes = message_classes(store.types)
     plan = homing_trajectory(STARTS['lower corner'])
     message = homing_trajectory_msg(classes, plan)
     data = store.serialize_cdr(message, message.__msgtype__)

@@ -14,8 +14,6 @@
 
 """The shared message helpers against real ROS 2 Jazzy message classes (rosbags typestore)."""
 
-from types import SimpleNamespace
-
 from ar4_description import ros_messages
 from ar4_description.robot_constants import robot_constants
 import numpy as np
@@ -37,14 +35,7 @@ def store():
 
 @pytest.fixture(scope='module')
 def classes(store):
-    types = store.types
-    return SimpleNamespace(
-        Time=types['builtin_interfaces/msg/Time'],
-        Duration=types['builtin_interfaces/msg/Duration'],
-        Header=types['std_msgs/msg/Header'],
-        JointState=types['sensor_msgs/msg/JointState'],
-        JointTrajectory=types['trajectory_msgs/msg/JointTrajectory'],
-        JointTrajectoryPoint=types['trajectory_msgs/msg/JointTrajectoryPoint'])
+    return ros_messages.message_classes(store.types)
 
 
 def roundtrip(store, message):
@@ -57,6 +48,12 @@ def joint_state(classes, names, positions):
     return classes.JointState(header=ros_messages.header_msg(classes), name=list(names),
                               position=np.asarray(positions, float), velocity=np.zeros(0),
                               effort=np.zeros(0))
+
+
+def test_message_classes_by_type_name(store, classes):
+    assert classes.JointTrajectory is store.types['trajectory_msgs/msg/JointTrajectory']
+    assert {name: getattr(classes, name).__msgtype__ for name in ros_messages.TYPE_NAMES} == (
+        ros_messages.TYPE_NAMES)
 
 
 def test_stamps_round_trip(classes):

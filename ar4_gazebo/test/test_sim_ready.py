@@ -14,24 +14,16 @@
 
 """The sim's ready step, with real ROS 2 message classes from the rosbags typestore."""
 
-from types import SimpleNamespace
-
 from ar4_description.homing import homing_trajectory, homing_trajectory_msg
 from ar4_description.robot_constants import robot_constants
-from ar4_description.ros_messages import positions_by_name
+from ar4_description.ros_messages import message_classes, positions_by_name
 from ar4_gazebo import sim_ready
 import numpy as np
 import pytest
 from rosbags.typesys import get_typestore, Stores
 
 STORE = get_typestore(Stores.ROS2_JAZZY)
-CLASSES = SimpleNamespace(
-    JointTrajectory=STORE.types['trajectory_msgs/msg/JointTrajectory'],
-    JointTrajectoryPoint=STORE.types['trajectory_msgs/msg/JointTrajectoryPoint'],
-    Header=STORE.types['std_msgs/msg/Header'],
-    Time=STORE.types['builtin_interfaces/msg/Time'],
-    Duration=STORE.types['builtin_interfaces/msg/Duration'],
-)
+CLASSES = message_classes(STORE.types)
 
 
 def sim_plan(positions, constants):

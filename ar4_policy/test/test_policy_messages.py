@@ -14,10 +14,9 @@
 
 """The policy node's message building against real ROS 2 Jazzy message classes (rosbags)."""
 
-from types import SimpleNamespace
-
 from ar4_description.robot_constants import robot_constants
-from ar4_description.ros_messages import duration_msg, float64_msg, gripper_goal_msg
+from ar4_description.ros_messages import (duration_msg, float64_msg, gripper_goal_msg,
+                                          message_classes)
 from ar4_policy.policy_messages import GripperCommandGate, joint_trajectory_msg
 from ar4_teleop.recording.adapters import float64_value, trajectory_targets
 import numpy as np
@@ -43,14 +42,7 @@ def store():
 
 @pytest.fixture(scope='module')
 def classes(store):
-    types = store.types
-    return SimpleNamespace(
-        JointTrajectory=types['trajectory_msgs/msg/JointTrajectory'],
-        JointTrajectoryPoint=types['trajectory_msgs/msg/JointTrajectoryPoint'],
-        Header=types['std_msgs/msg/Header'],
-        Time=types['builtin_interfaces/msg/Time'],
-        Duration=types['builtin_interfaces/msg/Duration'],
-        JointState=types['sensor_msgs/msg/JointState'])
+    return message_classes(store.types)
 
 
 def test_trajectory_is_one_point_reached_after_one_period_starting_now(store, classes):
