@@ -54,7 +54,17 @@ else
 fi
 # The workspace packages themselves, editable, so their command-line tools (ar4-generate,
 # ar4-train, ar4-eval, ...) are on the venv's PATH and always run the checked-out code.
-"$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation \
-  -e "$ROOT/ar4_description" -e "$ROOT/ar4_gazebo" -e "$ROOT/ar4_teleop" \
-  -e "$ROOT/ar4_policy" -e "$ROOT/ar4_mujoco" 2>&1 | grep -v -e '^WARNING: Location' || true
+if ! "$VENV/bin/python" -m pip install -q --no-deps --no-build-isolation \
+    -e "$ROOT/ar4_description" -e "$ROOT/ar4_gazebo" -e "$ROOT/ar4_teleop" \
+    -e "$ROOT/ar4_policy" -e "$ROOT/ar4_mujoco" > "$VENV/.workspace-install.log" 2>&1; then
+  cat "$VENV/.workspace-install.log"
+  log "installing the workspace packages failed"
+  exit 1
+fi
+# Plain path entries as well: pip's editable finder runs after the path search, so from the
+# repository root the package folders (ar4_x/ holding ar4_x/ar4_x/) would otherwise shadow the
+# packages as empty namespace packages, e.g. for `python -m ar4_policy.train`.
+site="$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')"
+printf '%s\n' "$ROOT"/ar4_description "$ROOT"/ar4_gazebo "$ROOT"/ar4_teleop "$ROOT"/ar4_policy \
+  "$ROOT"/ar4_mujoco > "$site/ar4_workspace.pth"
 log "environment ready: $VENV"

@@ -32,6 +32,7 @@ import json
 import os
 from pathlib import Path
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -163,12 +164,30 @@ def _child_env() -> dict:
     return env
 
 
+FORWARDED_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def run_child(command, marker: Path) -> str:
     """Run one training attempt; return 'ok', 'oom' or 'failed:<exit code>'."""
     env = _child_env()
     env[child_module.OOM_MARKER_ENV] = str(marker)
     marker.unlink(missing_ok=True)
-    code = subprocess.call(command, env=env)
+    child = subprocess.Popen(command, env=env)
+
+    # A terminal's Ctrl-C reaches the whole process group, but `kill`, a batch scheduler or
+    # `docker stop` signal only this process: pass those on, or the training would run orphaned.
+    def forward(signum, _frame):
+        child.send_signal(signum)
+
+    previous = {signum: signal.signal(signum, forward) for signum in FORWARDED_SIGNALS}
+    try:
+        code = child.wait()
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if child.poll() is None:
+            child.terminate()
+            child.wait()
     if code == child_module.OOM_EXIT_CODE or marker.exists():
         return 'oom'
     return 'ok' if code == 0 else f'failed:{code}'

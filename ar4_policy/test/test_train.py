@@ -145,3 +145,42 @@ def test_lora_fine_tunes_a_base_with_other_cameras_and_state_size(
         contract.STATE_KEY: {'type': 'STATE', 'shape': [contract.STATE_SIZE]}}
     assert trained['output_features'] == {
         contract.ACTION_KEY: {'type': 'ACTION', 'shape': [contract.STATE_SIZE]}}
+
+
+def test_sigterm_stops_the_training_child_too(dataset, tmp_path):
+    """`kill`, a scheduler or `docker stop` signal ar4-train only; its child must not live on."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / 'killed'
+    parent = subprocess.Popen(
+        [sys.executable, '-m', 'ar4_policy.train', '--dataset', str(dataset), '--out', str(out),
+         '--tiny', '--steps', '100000', '--batch-size', '2'] + FAST,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        child_pids = []
+        while not child_pids and time.monotonic() < deadline:
+            time.sleep(0.5)
+            listing = subprocess.run(['pgrep', '-P', str(parent.pid)], capture_output=True,
+                                     text=True).stdout
+            child_pids = [int(pid) for pid in listing.split()]
+        assert child_pids, 'ar4-train never started its training child'
+        parent.send_signal(signal.SIGTERM)
+        assert parent.wait(timeout=60) != 0
+        for pid in child_pids:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.2)
+            else:
+                raise AssertionError(f'training child {pid} outlived ar4-train')
+    finally:
+        if parent.poll() is None:
+            os.killpg(parent.pid, signal.SIGKILL)
