@@ -239,6 +239,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--blend-steps', type=int, default=0, metavar='N',
                         help='steps over which a new chunk crossfades from the plan in force '
                              '(default: %(default)s, switch at once)')
+    parser.add_argument('--deterministic', action='store_true',
+                        help='start the flow-matching decoder from zeros instead of random '
+                             'noise: the same observation always gives the same actions')
     parser.add_argument('--vlm-path', metavar='DIR', default=None,
                         help='local folder of the base VLM (config, tokenizer, processor '
                              'files) overriding the checkpoint\'s vlm_model_name')
@@ -294,7 +297,8 @@ def evaluate(args, progress=None) -> dict:
         except TaskError as error:
             raise UsageError(f'--task: {error}') from None
         try:
-            runner = PolicyRunner(args.policy, device=args.device, vlm_path=args.vlm_path)
+            runner = PolicyRunner(args.policy, device=args.device, vlm_path=args.vlm_path,
+                                  deterministic=args.deterministic)
         except CheckpointError as error:
             raise UsageError(str(error)) from None
         if args.n_action_steps > runner.chunk_size:
@@ -336,6 +340,7 @@ def evaluate(args, progress=None) -> dict:
         'policy': str(runner.checkpoint), 'task': args.task, 'seed': args.seed,
         'max_steps': args.max_steps, 'fps': fps, 'device': args.device,
         'n_action_steps': args.n_action_steps, 'blend_steps': args.blend_steps,
+        'deterministic': args.deterministic,
         'inference_log': os.path.relpath(log.path, out),
     }
     document = results_document(episodes, settings)

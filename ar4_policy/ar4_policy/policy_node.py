@@ -72,6 +72,8 @@ class PolicyNode(Node):
         self.declare_parameter('blend_steps', 5, text(
             description='steps over which a new chunk crossfades in (0: switch at once)',
             integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)]))
+        self.declare_parameter('deterministic', False, text(
+            description='start the flow-matching decoder from zeros instead of random noise'))
         self.declare_parameter('stale_after_s', 0.5, text(
             description='hold position when the newest image/joint state is older (s)',
             floating_point_range=[FloatingPointRange(from_value=0.01, to_value=10.0, step=0.0)]))
@@ -87,7 +89,8 @@ class PolicyNode(Node):
         fps = int(value('fps').value)
         self.period_s = 1.0 / fps
         runner = PolicyRunner(checkpoint, device=value('device').value,
-                              vlm_path=value('vlm_path').value or None)
+                              vlm_path=value('vlm_path').value or None,
+                              deterministic=bool(value('deterministic').value))
         n_action_steps = min(int(value('n_action_steps').value), runner.chunk_size)
         log = InferenceLog(state_names(), root=value('log_root').value,
                            console=lambda line: self.get_logger().info(line))

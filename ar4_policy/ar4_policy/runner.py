@@ -125,9 +125,15 @@ class PolicyRunner:
 
     def __init__(self, checkpoint: Union[str, Path], device: str = 'cpu',
                  vlm_path: Optional[Union[str, Path]] = None,
-                 n_action_steps: Optional[int] = None):
-        """Load the checkpoint (see the module docstring for what is accepted)."""
+                 n_action_steps: Optional[int] = None, deterministic: bool = False):
+        """
+        Load the checkpoint (see the module docstring for what is accepted).
+
+        ``deterministic`` starts the flow-matching decoder from the mean of its noise prior
+        (zeros) instead of a random draw, so the same observation always gives the same chunk.
+        """
         self.checkpoint = resolve_checkpoint(checkpoint)
+        self.deterministic = bool(deterministic)
         try:
             raw = json.loads((self.checkpoint / CONFIG_FILE).read_text())
         except (OSError, ValueError) as error:
@@ -228,6 +234,10 @@ class PolicyRunner:
             batch = prepare_observation_for_inference(observation, self._torch_device, task,
                                                       robot_type=None)
             batch = self.preprocessor(batch)
-            chunk = self.policy.predict_action_chunk(batch)
+            noise = None
+            if self.deterministic:
+                noise = torch.zeros(1, self.config.chunk_size, self.config.max_action_dim,
+                                    device=self._torch_device)
+            chunk = self.policy.predict_action_chunk(batch, noise=noise)
             chunk = self.postprocessor(chunk)
         return chunk.squeeze(0).to('cpu', torch.float64).numpy()

@@ -33,24 +33,27 @@ def generate_launch_description():
         DeclareLaunchArgument(
             'checkpoint', default_value=EnvironmentVariable('CHECKPOINT', default_value=''),
             description='SmolVLA checkpoint: pretrained_model, checkpoints/NNNNNN or training '
-                        'run folder (default: $CHECKPOINT)'),
+                        'run folder (default: $CHECKPOINT).'),
         DeclareLaunchArgument(
             'task', default_value=EnvironmentVariable('TASK', default_value=''),
             description='language instruction, e.g. "place the red cube on the top shelf" '
-                        '(default: $TASK)'),
+                        '(default: $TASK).'),
         DeclareLaunchArgument('device', default_value='cpu',
-                              description='torch device for the policy: cpu or cuda'),
+                              description='torch device for the policy: cpu or cuda.'),
         DeclareLaunchArgument('vlm_path', default_value='',
                               description='local base-VLM folder (config, tokenizer, processor '
-                                          'files) overriding the checkpoint; empty keeps it'),
+                                          'files) overriding the checkpoint; empty keeps it.'),
         DeclareLaunchArgument('n_action_steps', default_value='50',
-                              description='actions executed per chunk before the next one'),
+                              description='actions executed per chunk before the next one.'),
         DeclareLaunchArgument('fps', default_value='30',
-                              description='control rate in Hz (datasets are recorded at 30)'),
+                              description='control rate in Hz (datasets are recorded at 30).'),
         DeclareLaunchArgument('blend_steps', default_value='5',
-                              description='steps over which a new chunk crossfades in'),
+                              description='steps over which a new chunk crossfades in.'),
+        DeclareLaunchArgument('deterministic', default_value='false',
+                              description='start the flow-matching decoder from zeros instead '
+                                          'of random noise (repeatable actions).'),
         DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='use /clock (true with Gazebo)'),
+                              description='use /clock (true with Gazebo).'),
     ]
     config = LaunchConfiguration
     node = Node(
@@ -66,6 +69,7 @@ def generate_launch_description():
             'n_action_steps': ParameterValue(config('n_action_steps'), value_type=int),
             'fps': ParameterValue(config('fps'), value_type=int),
             'blend_steps': ParameterValue(config('blend_steps'), value_type=int),
+            'deterministic': ParameterValue(config('deterministic'), value_type=bool),
             'use_sim_time': ParameterValue(config('use_sim_time'), value_type=bool),
         }],
     )

@@ -52,6 +52,15 @@ def test_predicts_a_chunk_of_absolute_targets(runner):
     assert np.abs(chunk[:, :6]).max() < 20.0
 
 
+def test_deterministic_sampling_repeats_and_random_sampling_does_not(checkpoint, runner):
+    image, state = wrist_image(), robot_constants().home7
+    random_chunks = [runner.predict_chunk(image, state, TASK) for _ in range(2)]
+    assert not np.allclose(*random_chunks)
+    deterministic = PolicyRunner(checkpoint, deterministic=True)
+    chunks = [deterministic.predict_chunk(image, state, TASK) for _ in range(2)]
+    np.testing.assert_array_equal(*chunks)
+
+
 def test_postprocessor_unnormalises_with_the_saved_stats(runner):
     import torch
     mean = torch.as_tensor((robot_constants().lower7 + robot_constants().upper7) / 2)

@@ -36,28 +36,28 @@ def generate_launch_description():
     """Return the teleop + recorder launch description."""
     arguments = [
         DeclareLaunchArgument('speed_scale', default_value='0.35',
-                              description='teleop speed as a fraction of the maximum (0..1]'),
+                              description='teleop speed as a fraction of the maximum (0..1].'),
         DeclareLaunchArgument('joint_jog', default_value=EnvironmentVariable(
             'JOINT_JOG', default_value='false'),
-                              description='start teleop in joint-jog mode instead of Cartesian'),
+                              description='start teleop in joint-jog mode instead of Cartesian.'),
         DeclareLaunchArgument('task', default_value=EnvironmentVariable(
             'TASK', default_value='place the teal cube on the top shelf'),
-            description='language instruction stored with every frame'),
+            description='language instruction stored with every frame.'),
         DeclareLaunchArgument('hf_username', default_value=EnvironmentVariable(
             'HF_USERNAME', default_value='local'),
-            description='dataset owner folder: data/datasets/<hf_username>/<dataset_name>'),
+            description='dataset owner folder: data/datasets/<hf_username>/<dataset_name>.'),
         DeclareLaunchArgument('dataset_name', default_value='ar4_demos',
-                              description='dataset folder name'),
+                              description='dataset folder name.'),
         DeclareLaunchArgument('max_episode_duration', default_value=EnvironmentVariable(
             'MAX_EPISODE_DURATION', default_value='60'),
-            description='seconds before an episode auto-pauses for save/discard; 0 disables'),
+            description='seconds before an episode auto-pauses for save/discard; 0 disables.'),
         DeclareLaunchArgument('action_source', default_value='command',
-                              description='command, next_state or state'),
+                              description='command, next_state or state.'),
         DeclareLaunchArgument('with_recorder', default_value='true',
                               description='start recorder_node here (gamepad control only); '
-                              'false: run it with ros2 run for keyboard control'),
+                              'false: run it with ros2 run for keyboard control.'),
         DeclareLaunchArgument('use_sim_time', default_value='true',
-                              description='use the simulator clock'),
+                              description='use the simulator clock.'),
     ]
     sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
     teleop = Node(
