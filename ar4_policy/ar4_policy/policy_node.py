@@ -33,11 +33,10 @@ from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
 import rclpy
 from rclpy.action import ActionClient
-from rclpy.descriptors import FloatingPointRange, IntegerRange
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import QoSProfile, qos_profile_sensor_data, ReliabilityPolicy
-from rcl_interfaces.msg import ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint

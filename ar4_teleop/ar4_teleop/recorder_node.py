@@ -32,11 +32,10 @@ from ar4_teleop.recording.session import GAP_POLICIES, RecordingSession
 from ar4_teleop.recording.sync import ACTION_SOURCES
 from ar4_teleop.recording.writer import DatasetError, DatasetWriter, default_dataset_root
 import rclpy
-from rclpy.descriptors import FloatingPointRange, IntegerRange
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, QoSProfile, qos_profile_sensor_data, ReliabilityPolicy)
-from rcl_interfaces.msg import ParameterDescriptor
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, String
 from std_srvs.srv import Trigger
