@@ -246,6 +246,8 @@ def tiny_smolvla_settings(vlm_path: Union[str, Path]) -> Dict[str, object]:
         'tokenizer_max_length': 24,
         'freeze_vision_encoder': False,
         'train_expert_only': False,
+        # From random weights: a higher rate than the 1e-4 meant for fine-tuning smolvla_base.
+        'optimizer_lr': 3e-4,
         'scheduler_warmup_steps': 10,
         'scheduler_decay_steps': 1000,
         'push_to_hub': False,

@@ -301,6 +301,8 @@ def lerobot_args(request: TrainRequest, batch_size: int, steps: int) -> List[str
         args.append('--policy.type=smolvla')
         settings = tiny_smolvla_settings(request.tiny_vlm_dir)
         settings.pop('push_to_hub')
+        # Trained from scratch: the learning rate decays over the whole run, not 1000 steps.
+        settings['scheduler_decay_steps'] = steps
         args += [f'--policy.{key}={_value(value)}' for key, value in settings.items()]
     else:
         # The dataset's wrist camera and 7-dim state replace the base's camera1..3 and 6-dim
