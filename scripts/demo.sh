@@ -87,7 +87,7 @@ ar4-train --dataset "$OUT/dataset" --out "$OUT/train" --steps "$STEPS" \
   --batch-size "$BATCH_SIZE" --save-freq "$STEPS" --num-workers 1 "${TRAIN_ARGS[@]}"
 step "4/4 evaluating closed-loop in the twin ($EVAL_EPISODES episodes)"
 ar4-eval --policy "$OUT/train" --task "$TASK" --episodes "$EVAL_EPISODES" \
-  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --out "$OUT/eval"
+  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --deterministic --out "$OUT/eval"
 
 rate=$(python -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"success_rate\"]:.0%} ({r[\"n_success\"]}/{r[\"n_episodes\"]})")' "$OUT/eval/results.json")
 step "done: success rate $rate on \"$TASK\""
