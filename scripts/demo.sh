@@ -89,7 +89,13 @@ step "4/4 evaluating closed-loop in the twin ($EVAL_EPISODES episodes)"
 ar4-eval --policy "$OUT/train" --task "$TASK" --episodes "$EVAL_EPISODES" \
   --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --deterministic --out "$OUT/eval"
 
-rate=$(python -c 'import json,sys; r=json.load(open(sys.argv[1])); print(f"{r[\"success_rate\"]:.0%} ({r[\"n_success\"]}/{r[\"n_episodes\"]})")' "$OUT/eval/results.json")
+rate=$(python - "$OUT/eval/results.json" <<'PY'
+import json
+import sys
+results = json.load(open(sys.argv[1]))
+print('{:.0%} ({}/{})'.format(results['success_rate'], results['n_success'], results['n_episodes']))
+PY
+)
 step "done: success rate $rate on \"$TASK\""
 echo "  dataset: $OUT/dataset"
 echo "  policy:  $OUT/train"

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The headless pipeline (scripts/demo.sh), scaled down: demos -> dataset -> check -> train -> eval."""
+"""The headless pipeline (scripts/demo.sh), scaled down: demos, dataset, check, train, eval."""
 
 import json
 import os
@@ -43,7 +43,7 @@ def test_demo_produces_a_dataset_a_checkpoint_results_and_a_report(tmp_path):
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
     dataset = LeRobotDataset('local/dataset', root=out / 'dataset')
     assert dataset.meta.total_episodes == 2
-    assert dataset.meta.info['features']['action']['shape'] == [7]
+    assert tuple(dataset.meta.info['features']['action']['shape']) == (7,)
 
     from ar4_policy.runner import resolve_checkpoint
     assert (resolve_checkpoint(out / 'train') / 'model.safetensors').is_file()
