@@ -9,11 +9,11 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TASK="place the teal cube on the top shelf"
-EPISODES=20
-STEPS=2000
+EPISODES=30
+STEPS=4000
 BATCH_SIZE=8
 EVAL_EPISODES=10
-MAX_STEPS=360
+MAX_STEPS=400
 SEED=0
 OUT=""
 SETUP=1

@@ -40,6 +40,7 @@ import sys
 import threading
 import time
 from typing import Callable, Dict, List, Optional, Union
+import warnings
 
 from ar4_teleop.recording.features import (
     ACTION_KEY, dataset_features, FPS, IMAGE_KEY, ROBOT_TYPE, STATE_KEY, TASK_KEY)
@@ -60,6 +61,7 @@ PNG_COMPRESS_LEVEL = 1
 os.environ.setdefault('SVT_LOG', '1')
 # Reopening after each episode makes the datasets library draw a 'Map' progress bar per episode.
 os.environ.setdefault('HF_DATASETS_DISABLE_PROGRESS_BARS', '1')
+warnings.filterwarnings('ignore', message='Cannot enable progress bars')
 
 
 class DatasetError(RuntimeError):
