@@ -45,6 +45,9 @@ WEIGHTS_FILE = 'model.safetensors'
 PREPROCESSOR_FILE = 'policy_preprocessor.json'
 POSTPROCESSOR_FILE = 'policy_postprocessor.json'
 CHECKPOINT_FILES = (CONFIG_FILE, WEIGHTS_FILE, PREPROCESSOR_FILE, POSTPROCESSOR_FILE)
+# A LoRA run (ar4-train --lora-rank) saves only the adapters; its config names the base policy.
+ADAPTER_CONFIG_FILE = 'adapter_config.json'
+ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors'
 VLM_FILES = ('config.json', 'tokenizer_config.json', 'preprocessor_config.json')
 VLM_TOKENIZER_FILES = ('tokenizer.json', 'vocab.json', 'tokenizer.model')
 
@@ -74,8 +77,9 @@ def resolve_checkpoint(path: Union[str, Path]) -> Path:
             candidates.extend(p / 'pretrained_model' for p in reversed(numbered))
     for candidate in candidates:
         if candidate.is_dir() and (candidate / CONFIG_FILE).is_file() and (
-                candidate / WEIGHTS_FILE).is_file():
-            missing = [name for name in CHECKPOINT_FILES if not (candidate / name).is_file()]
+                (candidate / WEIGHTS_FILE).is_file() or is_lora_checkpoint(candidate)):
+            missing = [name for name in CHECKPOINT_FILES if not (candidate / name).is_file()
+                       and not (name == WEIGHTS_FILE and is_lora_checkpoint(candidate))]
             if missing:
                 raise CheckpointError(
                     f'checkpoint {candidate} lacks {", ".join(missing)}; it was not saved with '
@@ -86,6 +90,12 @@ def resolve_checkpoint(path: Union[str, Path]) -> Path:
         f'no checkpoint found: none of these folders holds {CONFIG_FILE} and {WEIGHTS_FILE}:'
         f'\n  {looked}\nPass a pretrained_model folder, a checkpoints/NNNNNN folder or a '
         'training output folder.')
+
+
+def is_lora_checkpoint(folder: Path) -> bool:
+    """Return whether a checkpoint folder holds LoRA adapters instead of the full weights."""
+    return ((folder / ADAPTER_CONFIG_FILE).is_file() and (folder / ADAPTER_WEIGHTS_FILE).is_file()
+            and not (folder / WEIGHTS_FILE).is_file())
 
 
 def check_vlm_folder(vlm: str) -> str:
@@ -165,8 +175,11 @@ class PolicyRunner:
         self._check_features(config)
         self.config = config
         try:
-            self.policy = SmolVLAPolicy.from_pretrained(str(self.checkpoint), config=config,
-                                                        strict=True, local_files_only=True)
+            if is_lora_checkpoint(self.checkpoint):
+                self.policy = self._load_lora(SmolVLAPolicy, config)
+            else:
+                self.policy = SmolVLAPolicy.from_pretrained(
+                    str(self.checkpoint), config=config, strict=True, local_files_only=True)
         except RuntimeError as error:
             raise CheckpointError(f'{self.checkpoint / WEIGHTS_FILE} does not match the '
                                   f'policy built from {CONFIG_FILE} and VLM {self.vlm}: '
@@ -179,6 +192,22 @@ class PolicyRunner:
                                     'tokenizer_processor': {'tokenizer_name': self.vlm}},
             postprocessor_overrides={'device_processor': {'device': 'cpu'}})
         self._torch_device = None
+
+    def _load_lora(self, policy_class, config):
+        """Load the base policy the adapters were trained on and merge the adapters into it."""
+        from peft import PeftConfig, PeftModel
+
+        adapters = PeftConfig.from_pretrained(str(self.checkpoint))
+        base = adapters.base_model_name_or_path
+        if not base or not Path(base).expanduser().is_dir():
+            raise CheckpointError(
+                f'{self.checkpoint} holds LoRA adapters for the base policy {base!r}, which is '
+                'not a local folder; put a copy of that base there (or edit base_model_name_or_'
+                f'path in {self.checkpoint / ADAPTER_CONFIG_FILE})')
+        policy = policy_class.from_pretrained(str(Path(base).expanduser()), config=config,
+                                              strict=True, local_files_only=True)
+        merged = PeftModel.from_pretrained(policy, str(self.checkpoint), config=adapters)
+        return merged.merge_and_unload()
 
     def _check_features(self, config) -> None:
         inputs = config.input_features or {}

@@ -145,6 +145,8 @@ def test_lora_fine_tunes_a_base_with_other_cameras_and_state_size(
         contract.STATE_KEY: {'type': 'STATE', 'shape': [contract.STATE_SIZE]}}
     assert trained['output_features'] == {
         contract.ACTION_KEY: {'type': 'ACTION', 'shape': [contract.STATE_SIZE]}}
+    # The adapters load in the runner on top of their local base, merged.
+    _runner_predicts(out)
 
 
 def test_sigterm_stops_the_training_child_too(dataset, tmp_path):
