@@ -67,6 +67,9 @@ class RecorderNode(Node):
                       float_range=(0.001, 1.0))
         gap_policy = p('gap_policy', 'flag', 'flag or discard episodes with skipped frames')
         self.keyboard = p('keyboard', True, 'read R/Y/B/N/H/Q from this terminal')
+        self.push = p('push_to_hub', False,
+                      'upload the dataset to the Hub as <hf_username>/<dataset_name> on exit '
+                      '(needs a token; off by default)')
         topics = {key: p(f'{key}_topic', default, f'{key} topic') for key, default in (
             ('image', '/wrist_camera/image'), ('joint_states', '/joint_states'),
             ('command', '/joint_trajectory_controller/joint_trajectory'),
@@ -159,6 +162,14 @@ class RecorderNode(Node):
         try:
             if self.session.state is not State.FINISHED:
                 self.session.handle(Event.QUIT)
+            if self.push and self.writer.num_episodes:
+                self._info(f'pushing {self.writer.repo_id} to the Hugging Face Hub ...')
+                try:
+                    self.writer.push_to_hub()
+                except Exception as error:  # noqa: B902 - the dataset stays on disk either way
+                    self._info(f'push to the Hub failed ({error}); the dataset is saved at '
+                               f'{self.writer.root}; retry with: huggingface-cli upload '
+                               f'{self.writer.repo_id} {self.writer.root} --repo-type dataset')
         finally:
             if self._terminal is not None:
                 termios.tcsetattr(sys.stdin, termios.TCSADRAIN, self._terminal)
