@@ -348,12 +348,6 @@ def test_dockerfile_apt_packages_exist_for_jazzy(instructions):
                 'packages.ubuntu.com/noble and add it to KNOWN_NOBLE_PACKAGES')
 
 
-@pytest.mark.parametrize('package', PACKAGES)
-def test_package_xml_dependencies_resolve_for_jazzy(package):
-    _rosdistro()
-    assert ros_packages.check_package_xml(ROOT / package / 'package.xml') == []
-
-
 # --- the record service's script, with a stand-in for the ros2 CLI ---------------------------
 
 FAKE_ROS2 = '''#!/usr/bin/env python3

@@ -13,13 +13,14 @@
 # limitations under the License.
 
 """
-The ROS imports of every node and launch file, checked without ROS.
+Every package's manifest and ROS imports, checked without ROS.
 
 Node modules cannot be imported here (no rclpy), so a wrong import would only show in the Docker
 image. These checks read the imports instead: every ROS package imported is a released Jazzy
 package declared in the importing package's package.xml, every message imported from a package
 the rosbags typestore knows exists there, and rclpy/launch imports use modules those libraries
-really have.
+really have. And every package.xml dependency is a released Jazzy package, a rosdep key or a
+package of this workspace.
 """
 
 import ast
@@ -93,3 +94,10 @@ def test_ros_imports_are_declared_and_exist(path):
         elif root in ('rclpy', 'launch', 'launch_ros') and module not in KNOWN_MODULES:
             problems.append(f'{module} is not a module of {root}')
     assert problems == []
+
+
+@pytest.mark.parametrize('package', PACKAGES, ids=lambda p: p.name)
+def test_package_xml_dependencies_resolve_for_jazzy(package):
+    if ros_packages.rosdistro_dir() is None:
+        pytest.skip('../shared/rosdistro is not here to check package names against')
+    assert ros_packages.check_package_xml(package / 'package.xml') == []
