@@ -1,0 +1,126 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""
+Learnability benchmark: a policy trained only on twin demonstrations, evaluated in the twin.
+
+Generates scripted demonstrations in the MuJoCo twin (or reuses a dataset), trains a policy with
+ar4-train, evaluates it closed-loop with ar4-eval (random and zero-noise sampling) and prints the
+README's results-table row: demonstrations, frames, steps, training time, loss, success.
+
+  python benchmarks/bench_learnability.py --episodes 30 --steps 4000            # CPU, ~10 min
+  python benchmarks/bench_learnability.py --dataset DIR --steps 12000 --tiny-size small
+  python benchmarks/bench_learnability.py --episodes 200 --steps 20000 --base DIR --device cuda
+"""
+
+import argparse
+import json
+from pathlib import Path
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+TASK = 'place the teal cube on the top shelf'
+
+
+def run(command, log_path: Path) -> float:
+    """Run a CLI with its output going to a log file; return its wall time in seconds."""
+    print('$ ' + ' '.join(command), flush=True)
+    started = time.monotonic()
+    with open(log_path, 'w') as log:
+        code = subprocess.call(command, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        sys.exit(f'{command[0]} failed with exit code {code}; see {log_path}')
+    return time.monotonic() - started
+
+
+def dataset_size(root: Path):
+    """Return (episodes, frames) from the dataset's own metadata."""
+    info = json.loads((root / 'meta' / 'info.json').read_text())
+    return info['total_episodes'], info['total_frames']
+
+
+def last_loss(log_path: Path) -> str:
+    """Return the last loss lerobot logged, or '?'."""
+    losses = re.findall(r'loss:([0-9.]+)', log_path.read_text(errors='ignore'))
+    return losses[-1] if losses else '?'
+
+
+def main(argv=None) -> int:
+    """Run the benchmark and print the results-table row."""
+    parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    parser.add_argument('--task', default=TASK)
+    parser.add_argument('--dataset', type=Path, help='reuse this dataset instead of generating')
+    parser.add_argument('--episodes', type=int, default=30, help='demonstrations to generate')
+    parser.add_argument('--seed', type=int, default=0, help='seed of the demonstrations')
+    parser.add_argument('--steps', type=int, default=4000, help='training steps')
+    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--tiny-size', choices=('tiny', 'small'), default='tiny',
+                        help='from-scratch backbone when --base is not given')
+    parser.add_argument('--base', help='fine-tune this SmolVLA (local folder) instead')
+    parser.add_argument('--device', default=None, help='training and evaluation device')
+    parser.add_argument('--eval-episodes', type=int, default=10)
+    parser.add_argument('--max-steps', type=int, default=400, help='control steps per rollout')
+    parser.add_argument('--out', type=Path, help='work folder (default: a temporary one)')
+    args = parser.parse_args(argv)
+
+    out = args.out or Path(tempfile.mkdtemp(prefix='ar4-learnability-'))
+    out.mkdir(parents=True, exist_ok=True)
+    dataset = args.dataset
+    generate_s = 0.0
+    if dataset is None:
+        dataset = out / 'dataset'
+        generate_s = run(['ar4-generate', '--task', args.task, '--episodes', str(args.episodes),
+                          '--seed', str(args.seed), '--out', str(dataset), '--quiet'],
+                         out / 'generate.log')
+    episodes, frames = dataset_size(dataset)
+
+    train = ['ar4-train', '--dataset', str(dataset), '--out', str(out / 'train'),
+             '--steps', str(args.steps), '--batch-size', str(args.batch_size),
+             '--save-freq', str(args.steps), '--log-freq', str(max(1, args.steps // 20)),
+             '--num-workers', '2']
+    train += ['--base', args.base] if args.base else ['--tiny', '--tiny-size', args.tiny_size]
+    if args.device:
+        train += ['--device', args.device]
+    train_s = run(train, out / 'train.log')
+
+    success = {}
+    for sampling in ('random', 'zero noise'):
+        folder = out / ('eval_' + sampling.replace(' ', '_'))
+        command = ['ar4-eval', '--policy', str(out / 'train'), '--task', args.task,
+                   '--episodes', str(args.eval_episodes), '--max-steps', str(args.max_steps),
+                   '--seed', '1000', '--out', str(folder)]
+        if sampling == 'zero noise':
+            command.append('--deterministic')
+        if args.device:
+            command += ['--device', args.device]
+        run(command, folder.with_suffix('.log'))
+        results = json.loads((folder / 'results.json').read_text())
+        success[sampling] = f'{results["n_success"]} / {results["n_episodes"]}'
+
+    print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
+                      'generate_s': round(generate_s, 1), 'steps': args.steps,
+                      'batch_size': args.batch_size, 'train_s': round(train_s, 1),
+                      'final_loss': last_loss(out / 'train.log'), 'success': success,
+                      'work_folder': str(out)}))
+    print(f'| {episodes} | {frames:,} | {args.steps:,} | {train_s / 60:.0f} min | '
+          f'{last_loss(out / "train.log")} | random / zero noise | '
+          f'{success["random"]}, {success["zero noise"]} |')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
