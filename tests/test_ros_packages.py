@@ -63,11 +63,6 @@ def ros_imports(path: Path):
                 yield module, names
 
 
-def declared_dependencies(package: Path):
-    return {name for tag, name in ros_packages.package_dependencies(package / 'package.xml')
-            if tag in ('depend', 'exec_depend')}
-
-
 def test_there_are_node_and_launch_sources():
     assert any(path.name.endswith('_node.py') for path in SOURCES)
     assert any(path.name.endswith('.launch.py') for path in SOURCES)
@@ -78,7 +73,7 @@ def test_ros_imports_are_declared_and_exist(path):
     if ros_packages.rosdistro_dir() is None:
         pytest.skip('../shared/rosdistro is not here to tell ROS packages from others')
     package = next(p for p in PACKAGES if p in path.parents)
-    declared = declared_dependencies(package)
+    declared = ros_packages.runtime_dependencies(package / 'package.xml')
     messages = get_typestore(Stores.ROS2_JAZZY).types
     problems = []
     for module, names in ros_imports(path):

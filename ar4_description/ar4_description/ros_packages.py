@@ -151,6 +151,29 @@ def package_dependencies(path: Union[str, Path]) -> List[tuple]:
             for element in root if element.tag in DEPENDENCY_TAGS]
 
 
+def runtime_dependencies(path: Union[str, Path]) -> FrozenSet[str]:
+    """Return the names a package.xml needs at run time (<depend> and <exec_depend>)."""
+    return frozenset(name for tag, name in package_dependencies(path)
+                     if tag in ('depend', 'exec_depend'))
+
+
+def pip_only_problems(path: Union[str, Path], names) -> List[str]:
+    """
+    Return the problems with packages that only pip installs (no rosdep key exists).
+
+    They must not be declared as dependencies, and the package.xml says in a comment that
+    requirements.txt brings them.
+    """
+    path = Path(path)
+    declared = runtime_dependencies(path)
+    text = path.read_text()
+    problems = [f'{path}: {name} is declared, but no rosdep key installs it (pip only)'
+                for name in sorted(names) if name in declared]
+    problems += [f'{path}: {name} should be noted in a package.xml comment'
+                 for name in sorted(names) if name not in text]
+    return problems
+
+
 def check_package_xml(path: Union[str, Path],
                       local_packages: Optional[FrozenSet[str]] = None) -> List[str]:
     """

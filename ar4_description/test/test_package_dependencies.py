@@ -50,3 +50,14 @@ def test_check_reports_unknown_duplicate_and_empty_dependencies(tmp_path):
     assert 'empty' in problems[2]
     assert ros_packages.check_package_xml(tmp_path / 'missing.xml')[0].endswith(
         'No such file or directory: ' + repr(str(tmp_path / 'missing.xml')))
+
+
+def test_pip_only_packages_are_noted_and_never_declared(tmp_path):
+    path = tmp_path / 'package.xml'
+    path.write_text(
+        '<?xml version="1.0"?><package format="3"><name>demo</name>'
+        '<!-- pip (requirements.txt): lerobot --><exec_depend>mujoco</exec_depend></package>')
+    assert ros_packages.runtime_dependencies(path) == {'mujoco'}
+    problems = ros_packages.pip_only_problems(path, {'lerobot', 'mujoco', 'inputs'})
+    assert problems == [f'{path}: mujoco is declared, but no rosdep key installs it (pip only)',
+                        f'{path}: inputs should be noted in a package.xml comment']

@@ -21,7 +21,7 @@ checked in tests/test_ros_packages.py.
 
 from pathlib import Path
 
-from ar4_description.ros_packages import package_dependencies
+from ar4_description.ros_packages import pip_only_problems, runtime_dependencies
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 PACKAGE_XML = PACKAGE_DIR / 'package.xml'
@@ -36,17 +36,10 @@ REQUIRED = {
 PIP_ONLY = {'inputs', 'lerobot', 'rosbags'}
 
 
-def exec_depends():
-    return {name for tag, name in package_dependencies(PACKAGE_XML)
-            if tag in ('exec_depend', 'depend')}
-
-
 def test_runtime_dependencies_declared():
-    assert REQUIRED <= exec_depends(), sorted(REQUIRED - exec_depends())
+    missing = REQUIRED - runtime_dependencies(PACKAGE_XML)
+    assert not missing, sorted(missing)
 
 
 def test_pip_only_dependencies_are_not_rosdep_keys():
-    assert not PIP_ONLY & exec_depends()
-    text = PACKAGE_XML.read_text()
-    for name in PIP_ONLY:
-        assert name in text, f'{name} should be noted in a package.xml comment'
+    assert pip_only_problems(PACKAGE_XML, PIP_ONLY) == []
