@@ -215,7 +215,7 @@ class AR4Twin:
         body = self.twin.cube_body[task.colour]
         bottom = position[2] - cube.edge / 2.0
         speed = np.linalg.norm(self.data.cvel[body][3:])
-        return bool(abs(bottom - tier.height) <= SUCCESS_HEIGHT_TOL_M
+        return bool(abs(bottom - tier.z) <= SUCCESS_HEIGHT_TOL_M
                     and tier.contains(position[0], position[1])
                     and speed <= SUCCESS_MAX_SPEED
                     and not self._touches_robot(body))

@@ -222,10 +222,10 @@ class ScriptedExpert:
         """Return the cube centre goal: the tier's centre, nudged towards the robot."""
         tier = self.env.scene.tier(task.tier)
         cube = self.env.scene.cube(task.colour)
-        x, y = tier.centre
+        x, y, _ = tier.centre
         # Away from the next tier's front panel behind this one (the robot is at y = 0).
         y -= math.copysign(PLACE_FORWARD_M, y)
-        return np.array([x, y, tier.height + cube.edge / 2.0])
+        return np.array([x, y, tier.z + cube.edge / 2.0])
 
     def transit_height(self, task: Task) -> float:
         """
@@ -235,8 +235,8 @@ class ScriptedExpert:
         right behind the goal with its front panel and posts, and the arm's joint-space moves
         do not follow straight lines.
         """
-        goal = self.env.scene.tier(task.tier).height
-        higher = [t.height for t in self.env.scene.tiers if t.height > goal]
+        goal = self.env.scene.tier(task.tier).z
+        higher = [t.z for t in self.env.scene.tiers if t.z > goal]
         return (min(higher) if higher else goal) + TRANSIT_CLEARANCE_M
 
     def plan(self, task, start_q: Optional[np.ndarray] = None) -> Plan:

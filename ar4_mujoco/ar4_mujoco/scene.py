@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import math
 from typing import Tuple
 
+from ar4_gazebo.world import Surface
 import numpy as np
 
 #: Colour of static boxes whose SDF visual has no material (the floor is the only one).
@@ -61,27 +62,6 @@ class SceneCube:
 
 
 @dataclass(frozen=True)
-class SceneTier:
-    """A shelf tier: its top surface height and the x/y extent of that surface (world, m)."""
-
-    name: str
-    height: float
-    x_range: Tuple[float, float]
-    y_range: Tuple[float, float]
-
-    @property
-    def centre(self) -> Tuple[float, float]:
-        """Return the centre of the tier surface in x and y."""
-        return ((self.x_range[0] + self.x_range[1]) / 2.0,
-                (self.y_range[0] + self.y_range[1]) / 2.0)
-
-    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
-        """Return whether (x, y) lies on the surface, at least ``margin`` inside its edges."""
-        return (self.x_range[0] + margin <= x <= self.x_range[1] - margin
-                and self.y_range[0] + margin <= y <= self.y_range[1] - margin)
-
-
-@dataclass(frozen=True)
 class Scene:
     """Everything of the world the twin builds: physics settings, static boxes, cubes, tiers."""
 
@@ -89,7 +69,7 @@ class Scene:
     physics_step_s: float
     boxes: Tuple[SceneBox, ...]
     cubes: Tuple[SceneCube, ...]
-    tiers: Tuple[SceneTier, ...]
+    tiers: Tuple[Surface, ...]
 
     def cube(self, colour: str) -> SceneCube:
         """Return the cube of this colour; KeyError names the known colours."""
@@ -98,7 +78,7 @@ class Scene:
                 return cube
         raise KeyError(f'no {colour!r} cube; the world has {", ".join(self.colours)}')
 
-    def tier(self, name: str) -> SceneTier:
+    def tier(self, name: str) -> Surface:
         """Return the shelf tier of this name; KeyError names the known tiers."""
         for tier in self.tiers:
             if tier.name == name:
@@ -174,8 +154,7 @@ def scene_from_world(world) -> Scene:
             friction=_friction(cube.friction)))
     tiers = []
     for tier in world.tiers:
-        tiers.append(SceneTier(name=tier.name, height=float(tier.z),
-                               x_range=_vector(tier.x_range, 2),
-                               y_range=_vector(tier.y_range, 2)))
+        tiers.append(Surface(name=tier.name, z=float(tier.z), x_range=_vector(tier.x_range, 2),
+                             y_range=_vector(tier.y_range, 2)))
     return Scene(gravity=_vector(world.gravity, 3), physics_step_s=float(world.step_size),
                  boxes=tuple(boxes), cubes=tuple(cubes), tiers=tuple(tiers))

@@ -142,8 +142,8 @@ def test_success_needs_the_cube_resting_on_the_tier(headless_twin):
     tier = env.scene.tier('middle')
     cube = env.scene.cube('yellow')
     address = env.twin.cube_qpos['yellow']
-    x, y = tier.centre
-    env.data.qpos[address:address + 3] = [x, y, tier.height + cube.edge / 2 + 0.002]
+    x, y, _ = tier.centre
+    env.data.qpos[address:address + 3] = [x, y, tier.z + cube.edge / 2 + 0.002]
     env.data.qvel[:] = 0.0
     for _ in range(10):
         env.step(robot_constants().home7)

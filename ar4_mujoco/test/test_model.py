@@ -87,7 +87,7 @@ def test_cubes_tiers_and_physics_equal_the_sdf_world(twin_model, world):
                                    atol=1e-9)
     for tier in world.tiers:
         derived = scene.tier(tier.name)
-        assert derived.height == tier.z
+        assert derived.z == tier.z
         assert derived.x_range == tuple(tier.x_range)
         assert derived.y_range == tuple(tier.y_range)
     for box in world.boxes:
