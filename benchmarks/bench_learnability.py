@@ -20,7 +20,9 @@ ar4-train, evaluates it closed-loop with ar4-eval (random and zero-noise samplin
 README's results-table row: demonstrations, frames, steps, training time, loss, success.
 
   python benchmarks/bench_learnability.py --episodes 30 --steps 4000            # CPU, ~10 min
-  python benchmarks/bench_learnability.py --dataset DIR --steps 12000 --tiny-size small
+  python benchmarks/bench_learnability.py --episodes 100 --steps 8000 --tiny-size small
+  python benchmarks/bench_learnability.py --dataset DIR --steps 8000 --lr 2e-4 \
+      --base RUN/train/checkpoints/last/pretrained_model       # continue a run, fresh schedule
   python benchmarks/bench_learnability.py --episodes 200 --steps 20000 --base DIR --device cuda
 """
 
@@ -70,10 +72,14 @@ def main(argv=None) -> int:
     parser.add_argument('--batch-size', type=int, default=8)
     parser.add_argument('--tiny-size', choices=('tiny', 'small'), default='tiny',
                         help='from-scratch backbone when --base is not given')
-    parser.add_argument('--base', help='fine-tune this SmolVLA (local folder) instead')
+    parser.add_argument('--base', help='fine-tune this SmolVLA (local folder) instead: '
+                                       'smolvla_base, or a checkpoint of an earlier run')
+    parser.add_argument('--lr', type=float, help='learning rate (default: the policy\'s own)')
     parser.add_argument('--device', default=None, help='training and evaluation device')
     parser.add_argument('--eval-episodes', type=int, default=10)
     parser.add_argument('--max-steps', type=int, default=400, help='control steps per rollout')
+    parser.add_argument('--n-action-steps', type=int, default=10,
+                        help='actions executed from each chunk before the next inference')
     parser.add_argument('--out', type=Path, help='work folder (default: a temporary one)')
     args = parser.parse_args(argv)
 
@@ -95,6 +101,9 @@ def main(argv=None) -> int:
     train += ['--base', args.base] if args.base else ['--tiny', '--tiny-size', args.tiny_size]
     if args.device:
         train += ['--device', args.device]
+    if args.lr:
+        train += ['--', f'--policy.optimizer_lr={args.lr}',
+                  f'--policy.scheduler_decay_steps={args.steps}']
     train_s = run(train, out / 'train.log')
 
     success = {}
@@ -102,7 +111,8 @@ def main(argv=None) -> int:
         folder = out / ('eval_' + sampling.replace(' ', '_'))
         command = ['ar4-eval', '--policy', str(out / 'train'), '--task', args.task,
                    '--episodes', str(args.eval_episodes), '--max-steps', str(args.max_steps),
-                   '--seed', '1000', '--out', str(folder)]
+                   '--seed', '1000', '--n-action-steps', str(args.n_action_steps),
+                   '--out', str(folder)]
         if sampling == 'zero noise':
             command.append('--deterministic')
         if args.device:
@@ -111,14 +121,19 @@ def main(argv=None) -> int:
         results = json.loads((folder / 'results.json').read_text())
         success[sampling] = f'{results["n_success"]} / {results["n_episodes"]}'
 
+    config = json.loads((out / 'train' / 'train' / 'checkpoints' / 'last' / 'pretrained_model'
+                         / 'config.json').read_text())
+    policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
     print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
-                      'generate_s': round(generate_s, 1), 'steps': args.steps,
-                      'batch_size': args.batch_size, 'train_s': round(train_s, 1),
-                      'final_loss': last_loss(out / 'train.log'), 'success': success,
+                      'generate_s': round(generate_s, 1), 'policy': policy,
+                      'chunk_size': config['chunk_size'], 'steps': args.steps,
+                      'batch_size': args.batch_size, 'lr': config['optimizer_lr'],
+                      'train_s': round(train_s, 1), 'final_loss': last_loss(out / 'train.log'),
+                      'n_action_steps': args.n_action_steps, 'success': success,
                       'work_folder': str(out)}))
-    print(f'| {episodes} | {frames:,} | {args.steps:,} | {train_s / 60:.0f} min | '
-          f'{last_loss(out / "train.log")} | random / zero noise | '
-          f'{success["random"]}, {success["zero noise"]} |')
+    print(f'| {episodes} | {policy}, chunk {config["chunk_size"]} | {args.steps:,} | '
+          f'{train_s / 60:.0f} min | {last_loss(out / "train.log")} | {args.n_action_steps} | '
+          f'{success["random"]} | {success["zero noise"]} |')
     return 0
 
 

@@ -14,10 +14,12 @@ STEPS=4000
 BATCH_SIZE=8
 EVAL_EPISODES=10
 MAX_STEPS=400
+N_ACTION_STEPS=10
+TINY_SIZE=tiny
 SEED=0
 OUT=""
 SETUP=1
-TRAIN_ARGS=(--tiny)
+BASE=""
 
 usage() {
   cat <<USAGE
@@ -36,6 +38,10 @@ Options:
   --batch-size N        training batch size (default $BATCH_SIZE)
   --eval-episodes N     closed-loop evaluation episodes (default $EVAL_EPISODES)
   --max-steps N         control steps per evaluation episode, 30 per second (default $MAX_STEPS)
+  --n-action-steps N    actions executed from each chunk before the next inference
+                        (default $N_ACTION_STEPS)
+  --tiny-size NAME      backbone of the from-scratch policy: tiny (~0.5 M parameters) or
+                        small (~11 M, learns the task but trains ~3x slower; default $TINY_SIZE)
   --seed N              base seed for demonstrations; evaluation uses seed + 1000 (default $SEED)
   --out DIR             output folder (default: data/demo/<date-time>)
   --base PATH_OR_ID     fine-tune this SmolVLA instead of the tiny from-scratch one
@@ -53,14 +59,22 @@ while (($#)); do
     --batch-size) BATCH_SIZE="$2"; shift 2 ;;
     --eval-episodes) EVAL_EPISODES="$2"; shift 2 ;;
     --max-steps) MAX_STEPS="$2"; shift 2 ;;
+    --n-action-steps) N_ACTION_STEPS="$2"; shift 2 ;;
+    --tiny-size) TINY_SIZE="$2"; shift 2 ;;
     --seed) SEED="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
-    --base) TRAIN_ARGS=(--base "$2"); shift 2 ;;
+    --base) BASE="$2"; shift 2 ;;
     --skip-setup) SETUP=0; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "demo.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
+
+if [ -n "$BASE" ]; then
+  TRAIN_ARGS=(--base "$BASE")
+else
+  TRAIN_ARGS=(--tiny --tiny-size "$TINY_SIZE")
+fi
 
 cd "$ROOT"
 if ((SETUP)); then
@@ -87,7 +101,8 @@ ar4-train --dataset "$OUT/dataset" --out "$OUT/train" --steps "$STEPS" \
   --batch-size "$BATCH_SIZE" --save-freq "$STEPS" --num-workers 1 "${TRAIN_ARGS[@]}"
 step "4/4 evaluating closed-loop in the twin ($EVAL_EPISODES episodes)"
 ar4-eval --policy "$OUT/train" --task "$TASK" --episodes "$EVAL_EPISODES" \
-  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --deterministic --out "$OUT/eval"
+  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --n-action-steps "$N_ACTION_STEPS" \
+  --deterministic --out "$OUT/eval"
 
 rate=$(python - "$OUT/eval/results.json" <<'PY'
 import json

@@ -232,15 +232,17 @@ def tiny_smolvla_settings(vlm_path: Union[str, Path]) -> Dict[str, object]:
     """
     Return the SmolVLAConfig fields (without features) of the tiny offline SmolVLA.
 
-    The backbone is trained as a whole (nothing frozen: it starts from random weights), chunks
-    are 10 steps and the flow-matching decoder takes 4 steps, so tests and CPU demos stay fast.
+    The backbone is trained as a whole (nothing frozen: it starts from random weights) and the
+    flow-matching decoder takes 4 steps, so tests and CPU demos stay fast. Chunks are 30 steps,
+    one second at 30 fps, as in the README's learnability runs: none of the runs with 10-step
+    chunks completed a pick and place in the twin.
     """
     image_size = tiny_vlm_image_size(vlm_path)
     return {
         'vlm_model_name': str(Path(vlm_path).resolve()),
         'load_vlm_weights': False,
-        'chunk_size': 10,
-        'n_action_steps': 10,
+        'chunk_size': 30,
+        'n_action_steps': 30,
         'num_steps': 4,
         'resize_imgs_with_padding': (image_size, image_size),
         'tokenizer_max_length': 24,
