@@ -78,8 +78,9 @@ def main(argv=None) -> int:
     parser.add_argument('--device', default=None, help='training and evaluation device')
     parser.add_argument('--eval-episodes', type=int, default=10)
     parser.add_argument('--max-steps', type=int, default=400, help='control steps per rollout')
-    parser.add_argument('--n-action-steps', type=int, default=10,
-                        help='actions executed from each chunk before the next inference')
+    parser.add_argument('--n-action-steps', type=int, default=None,
+                        help='actions executed from each chunk before the next inference '
+                             '(default: the checkpoint\'s own, its whole chunk)')
     parser.add_argument('--out', type=Path, help='work folder (default: a temporary one)')
     args = parser.parse_args(argv)
 
@@ -111,8 +112,9 @@ def main(argv=None) -> int:
         folder = out / ('eval_' + sampling.replace(' ', '_'))
         command = ['ar4-eval', '--policy', str(out / 'train'), '--task', args.task,
                    '--episodes', str(args.eval_episodes), '--max-steps', str(args.max_steps),
-                   '--seed', '1000', '--n-action-steps', str(args.n_action_steps),
-                   '--out', str(folder)]
+                   '--seed', '1000', '--out', str(folder)]
+        if args.n_action_steps:
+            command += ['--n-action-steps', str(args.n_action_steps)]
         if sampling == 'zero noise':
             command.append('--deterministic')
         if args.device:
@@ -121,6 +123,7 @@ def main(argv=None) -> int:
         results = json.loads((folder / 'results.json').read_text())
         success[sampling] = f'{results["n_success"]} / {results["n_episodes"]}'
 
+    executed = results['n_action_steps']
     config = json.loads((out / 'train' / 'train' / 'checkpoints' / 'last' / 'pretrained_model'
                          / 'config.json').read_text())
     policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
@@ -129,11 +132,11 @@ def main(argv=None) -> int:
                       'chunk_size': config['chunk_size'], 'steps': args.steps,
                       'batch_size': args.batch_size, 'lr': config['optimizer_lr'],
                       'train_s': round(train_s, 1), 'final_loss': last_loss(out / 'train.log'),
-                      'n_action_steps': args.n_action_steps, 'success': success,
+                      'n_action_steps': executed, 'success': success,
                       'work_folder': str(out)}))
-    print(f'| {episodes} | {policy}, chunk {config["chunk_size"]} | {args.steps:,} | '
-          f'{train_s / 60:.0f} min | {last_loss(out / "train.log")} | {args.n_action_steps} | '
-          f'{success["random"]} | {success["zero noise"]} |')
+    print(f'| {policy}, {episodes} demos | {config["chunk_size"]} | {args.steps:,} steps, '
+          f'{train_s / 60:.0f} min | {last_loss(out / "train.log")} | {executed} | '
+          f'random / zero noise | {success["random"]}, {success["zero noise"]} |')
     return 0
 
 

@@ -14,7 +14,7 @@ STEPS=4000
 BATCH_SIZE=8
 EVAL_EPISODES=10
 MAX_STEPS=400
-N_ACTION_STEPS=10
+N_ACTION_STEPS=""
 TINY_SIZE=tiny
 SEED=0
 OUT=""
@@ -39,9 +39,10 @@ Options:
   --eval-episodes N     closed-loop evaluation episodes (default $EVAL_EPISODES)
   --max-steps N         control steps per evaluation episode, 30 per second (default $MAX_STEPS)
   --n-action-steps N    actions executed from each chunk before the next inference
-                        (default $N_ACTION_STEPS)
+                        (default: the policy's own, its whole 30-step chunk)
   --tiny-size NAME      backbone of the from-scratch policy: tiny (~0.5 M parameters) or
-                        small (~11 M, learns the task but trains ~3x slower; default $TINY_SIZE)
+                        small (~11 M, ~3x slower per step; the one that has completed the
+                        task, see the README's results; default $TINY_SIZE)
   --seed N              base seed for demonstrations; evaluation uses seed + 1000 (default $SEED)
   --out DIR             output folder (default: data/demo/<date-time>)
   --base PATH_OR_ID     fine-tune this SmolVLA instead of the tiny from-scratch one
@@ -99,10 +100,14 @@ ar4-check-dataset "$OUT/dataset"
 step "3/4 training ($STEPS steps, batch $BATCH_SIZE, ${TRAIN_ARGS[*]})"
 ar4-train --dataset "$OUT/dataset" --out "$OUT/train" --steps "$STEPS" \
   --batch-size "$BATCH_SIZE" --save-freq "$STEPS" --num-workers 1 "${TRAIN_ARGS[@]}"
+EVAL_ARGS=()
+if [ -n "$N_ACTION_STEPS" ]; then
+  EVAL_ARGS=(--n-action-steps "$N_ACTION_STEPS")
+fi
 step "4/4 evaluating closed-loop in the twin ($EVAL_EPISODES episodes)"
 ar4-eval --policy "$OUT/train" --task "$TASK" --episodes "$EVAL_EPISODES" \
-  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --n-action-steps "$N_ACTION_STEPS" \
-  --deterministic --out "$OUT/eval"
+  --max-steps "$MAX_STEPS" --seed "$((SEED + 1000))" --deterministic \
+  --out "$OUT/eval" "${EVAL_ARGS[@]}"
 
 rate=$(python - "$OUT/eval/results.json" <<'PY'
 import json

@@ -239,11 +239,17 @@ class ScriptedExpert:
         higher = [t.z for t in self.env.scene.tiers if t.z > goal]
         return (min(higher) if higher else goal) + TRANSIT_CLEARANCE_M
 
-    def plan(self, task, start_q: Optional[np.ndarray] = None) -> Plan:
-        """Plan the whole episode from the twin's current state; raise PlanError if unreachable."""
+    def plan(self, task, start_q: Optional[np.ndarray] = None, cube_pose=None) -> Plan:
+        """
+        Plan the whole episode from the twin's current state; raise PlanError if unreachable.
+
+        ``cube_pose`` (position, quaternion w x y z) replaces the task cube's true pose: a plan
+        made for a wrong estimate shows how precisely a policy has to locate the cube.
+        """
         task = task if isinstance(task, Task) else self.env.parse_task(task)
         cube = self.env.scene.cube(task.colour)
-        cube_position, cube_quat = self.env.cube_poses()[task.colour]
+        cube_position, cube_quat = cube_pose or self.env.cube_poses()[task.colour]
+        cube_position = np.asarray(cube_position, dtype=float)
         q0 = self.env.joint_positions() if start_q is None else np.asarray(start_q, float)
         gripper0 = self.env.gripper()
         segments, phases = [], []

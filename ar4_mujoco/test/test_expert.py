@@ -51,6 +51,21 @@ def test_expert_succeeds_from_randomised_starts(headless_twin, expert, colour, t
     assert headless_twin.warnings() == {}
 
 
+def test_a_plan_for_a_displaced_cube_grasps_where_it_was_told(headless_twin, expert):
+    task = headless_twin.parse_task('place the teal cube on the top shelf')
+    headless_twin.reset(seed=21)
+    position, quat = headless_twin.cube_poses()['teal']
+    default = expert.plan(task)
+    explicit = expert.plan(task, cube_pose=(position, quat))
+    np.testing.assert_array_equal(default.targets, explicit.targets)
+    shifted = expert.plan(task, cube_pose=(position + [0.01, 0.0, 0.0], quat))
+    kinematics = Kinematics(headless_twin.twin)
+    close = default.phases.index('close')
+    grasp, _ = kinematics.forward(default.targets[close, :6])
+    grasp_shifted, _ = kinematics.forward(shifted.targets[shifted.phases.index('close'), :6])
+    np.testing.assert_allclose(grasp_shifted - grasp, [0.01, 0.0, 0.0], atol=1e-3)
+
+
 def test_ik_reaches_a_pose_and_respects_the_wrist_margin(headless_twin):
     kinematics = Kinematics(headless_twin.twin)
     constants = robot_constants()

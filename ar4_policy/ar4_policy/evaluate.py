@@ -233,9 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--device', default='cpu',
                         help='torch device for the policy: cpu, cuda, cuda:0, mps '
                              '(default: %(default)s)')
-    parser.add_argument('--n-action-steps', type=int, default=1, metavar='N',
+    parser.add_argument('--n-action-steps', type=int, default=None, metavar='N',
                         help='actions executed from each chunk before asking for the next '
-                             '(default: %(default)s in simulation; 50 on a real arm)')
+                             '(default: the checkpoint\'s n_action_steps, its whole chunk for '
+                             'ar4-train --tiny policies)')
     parser.add_argument('--blend-steps', type=int, default=0, metavar='N',
                         help='steps over which a new chunk crossfades from the plan in force '
                              '(default: %(default)s, switch at once)')
@@ -259,7 +260,7 @@ def _check_args(args) -> None:
         raise UsageError(f'--episodes must be at least 1, got {args.episodes}')
     if args.max_steps < 1:
         raise UsageError(f'--max-steps must be at least 1, got {args.max_steps}')
-    if args.n_action_steps < 1:
+    if args.n_action_steps is not None and args.n_action_steps < 1:
         raise UsageError(f'--n-action-steps must be at least 1, got {args.n_action_steps}')
     if args.blend_steps < 0:
         raise UsageError(f'--blend-steps must be >= 0, got {args.blend_steps}')
@@ -301,6 +302,8 @@ def evaluate(args, progress=None) -> dict:
                                   deterministic=args.deterministic)
         except CheckpointError as error:
             raise UsageError(str(error)) from None
+        if args.n_action_steps is None:
+            args.n_action_steps = runner.n_action_steps
         if args.n_action_steps > runner.chunk_size:
             raise UsageError(f'--n-action-steps {args.n_action_steps} exceeds the '
                              f'checkpoint\'s chunk size {runner.chunk_size}')

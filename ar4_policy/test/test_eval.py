@@ -69,7 +69,8 @@ def test_closed_loop_rollout_writes_results_videos_and_report(checkpoint, tmp_pa
 
     out = tmp_path / 'eval'
     code = main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--episodes', '1',
-                 '--max-steps', '6', '--out', str(out), '--seed', '3'])
+                 '--max-steps', '6', '--out', str(out), '--seed', '3',
+                 '--n-action-steps', '1'])
     assert code == 0
     results = json.loads((out / 'results.json').read_text())
     assert results['n_episodes'] == 1 and results['success_rate'] in (0.0, 1.0)
@@ -77,7 +78,7 @@ def test_closed_loop_rollout_writes_results_videos_and_report(checkpoint, tmp_pa
     assert episode['seed'] == 3 and 1 <= episode['steps'] <= 6
     kinds = {'non_finite', 'position_clamped', 'velocity_limited', 'stale_observation'}
     assert set(episode['safety_interventions']) >= kinds
-    assert episode['chunks']['chunks'] == episode['steps']  # n_action_steps 1 in simulation
+    assert episode['chunks']['chunks'] == episode['steps']  # one inference per executed action
     outcome = 'success' if episode['success'] else 'failure'
     video = out / f'episode_000_{outcome}.mp4'
     assert episode['video'] == video.name
@@ -108,6 +109,15 @@ def test_bad_input_exits_2_without_touching_saved_results(checkpoint, tmp_path, 
     assert not (tmp_path / 'y' / 'results.json').exists()
     assert main(['--policy', str(tmp_path), '--task', TASK, '--out', str(tmp_path / 'z')]) == 2
     assert 'no checkpoint found' in capsys.readouterr().err
+
+
+def test_default_executes_the_checkpoints_own_n_action_steps(checkpoint, tmp_path):
+    out = tmp_path / 'eval'
+    assert main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--episodes', '1',
+                 '--max-steps', '6', '--out', str(out), '--no-video']) == 0
+    results = json.loads((out / 'results.json').read_text())
+    assert results['n_action_steps'] == 30  # the tiny policy's whole one-second chunk
+    assert results['episodes'][0]['chunks']['chunks'] == 1
 
 
 def test_report_plots_measured_and_commanded_paths():
