@@ -124,18 +124,19 @@ def main(argv=None) -> int:
         success[sampling] = f'{results["n_success"]} / {results["n_episodes"]}'
 
     executed = results['n_action_steps']
-    config = json.loads((out / 'train' / 'train' / 'checkpoints' / 'last' / 'pretrained_model'
-                         / 'config.json').read_text())
+    # results.json names the checkpoint folder ar4-eval resolved from the run folder.
+    config = json.loads((Path(results['policy']) / 'config.json').read_text())
+    loss = last_loss(out / 'train.log')
     policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
     print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
                       'generate_s': round(generate_s, 1), 'policy': policy,
                       'chunk_size': config['chunk_size'], 'steps': args.steps,
                       'batch_size': args.batch_size, 'lr': config['optimizer_lr'],
-                      'train_s': round(train_s, 1), 'final_loss': last_loss(out / 'train.log'),
+                      'train_s': round(train_s, 1), 'final_loss': loss,
                       'n_action_steps': executed, 'success': success,
                       'work_folder': str(out)}))
     print(f'| {policy}, {episodes} demos | {config["chunk_size"]} | {args.steps:,} steps, '
-          f'{train_s / 60:.0f} min | {last_loss(out / "train.log")} | {executed} | '
+          f'{train_s / 60:.0f} min | {loss} | {executed} | '
           f'random / zero noise | {success["random"]}, {success["zero noise"]} |')
     return 0
 
