@@ -13,7 +13,7 @@
 # limitations under the License.
 
 """
-``ar4-eval``: roll a SmolVLA policy out in the MuJoCo twin, closed loop, over seeded starts.
+``ar4-eval``: roll a policy out in the MuJoCo twin, closed loop, over seeded starts.
 
 Each episode resets the twin with seed ``--seed + episode``, resets the policy and its
 processors, then runs the control loop the robot runs (chunk scheduler, safety filter) at the
@@ -212,8 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     """Return the ar4-eval argument parser."""
     parser = argparse.ArgumentParser(
         prog='ar4-eval',
-        description='Roll a SmolVLA checkpoint out in the MuJoCo twin over seeded starts and '
-                    'write results.json, one MP4 per episode and an HTML report.')
+        description='Roll a SmolVLA or diffusion checkpoint out in the MuJoCo twin over seeded '
+                    'starts and write results.json, one MP4 per episode and an HTML report.')
     parser.add_argument('--policy', required=True, metavar='DIR',
                         help='checkpoint: a pretrained_model folder, a checkpoints/NNNNNN '
                              'folder or a training output folder (uses checkpoints/last)')
@@ -241,11 +241,13 @@ def build_parser() -> argparse.ArgumentParser:
                         help='steps over which a new chunk crossfades from the plan in force '
                              '(default: %(default)s, switch at once)')
     parser.add_argument('--deterministic', action='store_true',
-                        help='start the flow-matching decoder from zeros instead of random '
-                             'noise: the same observation always gives the same actions')
+                        help='start the decoder (flow matching, diffusion) from zeros instead '
+                             'of random noise: the same observation always gives the same '
+                             'actions')
     parser.add_argument('--vlm-path', metavar='DIR', default=None,
-                        help='local folder of the base VLM (config, tokenizer, processor '
-                             'files) overriding the checkpoint\'s vlm_model_name')
+                        help='SmolVLA checkpoints only: local folder of the base VLM (config, '
+                             'tokenizer, processor files) overriding the checkpoint\'s '
+                             'vlm_model_name')
     parser.add_argument('--no-video', action='store_true',
                         help='skip the MP4s (the twin still renders: the policy needs images)')
     parser.add_argument('--overwrite', action='store_true',

@@ -16,9 +16,9 @@
 The policy node: wrist camera and joint states in, joint trajectory and gripper targets out.
 
 Thin shell around :class:`ar4_policy.control_loop.PolicyController` (chunking, background
-inference, safety filter) and :class:`ar4_policy.runner.PolicyRunner` (SmolVLA). Messages are
-parsed with ``ar4_teleop.recording.adapters`` and ``ar4_description.ros_messages`` and built
-with ``ar4_policy.policy_messages`` and ``ar4_description.ros_messages``.
+inference, safety filter) and :class:`ar4_policy.runner.PolicyRunner` (SmolVLA or diffusion).
+Messages are parsed with ``ar4_teleop.recording.adapters`` and ``ar4_description.ros_messages``
+and built with ``ar4_policy.policy_messages`` and ``ar4_description.ros_messages``.
 Publishes straight to the joint trajectory controller, bypassing Servo.
 """
 
@@ -48,7 +48,7 @@ from .runner import CheckpointError, PolicyRunner
 
 
 class PolicyNode(Node):
-    """Run a SmolVLA checkpoint on the AR4 at a fixed control rate."""
+    """Run a SmolVLA or diffusion checkpoint on the AR4 at a fixed control rate."""
 
     def __init__(self):
         """Declare parameters, load the policy, wire topics and start the control timer."""
@@ -57,14 +57,16 @@ class PolicyNode(Node):
         self.names7 = list(self.constants.names7)
         text = ParameterDescriptor
         self.declare_parameter('checkpoint', '', text(
-            description='SmolVLA checkpoint: pretrained_model, checkpoints/NNNNNN or run folder'))
+            description='policy checkpoint: pretrained_model, checkpoints/NNNNNN or run folder'))
         self.declare_parameter('task', '', text(description='language instruction'))
         self.declare_parameter('device', 'cpu', text(description='torch device: cpu, cuda'))
         self.declare_parameter('vlm_path', '', text(
-            description='local base-VLM folder overriding the checkpoint (empty: keep)'))
-        self.declare_parameter('n_action_steps', 50, text(
-            description='actions executed per chunk before the next (real arm: 50)',
-            integer_range=[IntegerRange(from_value=1, to_value=1000, step=1)]))
+            description='SmolVLA only: local base-VLM folder overriding the checkpoint '
+                        '(empty: keep)'))
+        self.declare_parameter('n_action_steps', 0, text(
+            description='actions executed per chunk before the next (0: the checkpoint\'s own '
+                        'n_action_steps; at most its chunk size)',
+            integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)]))
         self.declare_parameter('fps', 30, text(
             description='control rate (Hz); the dataset is recorded at 30',
             integer_range=[IntegerRange(from_value=1, to_value=200, step=1)]))
@@ -72,7 +74,8 @@ class PolicyNode(Node):
             description='steps over which a new chunk crossfades in (0: switch at once)',
             integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)]))
         self.declare_parameter('deterministic', False, text(
-            description='start the flow-matching decoder from zeros instead of random noise'))
+            description='start the decoder (flow matching, diffusion) from zeros instead of '
+                        'random noise'))
         self.declare_parameter('stale_after_s', 0.5, text(
             description='hold position when the newest image/joint state is older (s)',
             floating_point_range=[FloatingPointRange(from_value=0.01, to_value=10.0, step=0.0)]))
@@ -90,7 +93,8 @@ class PolicyNode(Node):
         runner = PolicyRunner(checkpoint, device=value('device').value,
                               vlm_path=value('vlm_path').value or None,
                               deterministic=bool(value('deterministic').value))
-        n_action_steps = min(int(value('n_action_steps').value), runner.chunk_size)
+        n_action_steps = min(int(value('n_action_steps').value) or runner.n_action_steps,
+                             runner.chunk_size)
         log = InferenceLog(state_names(), root=value('log_root').value,
                            console=lambda line: self.get_logger().info(line))
         self.get_logger().info(f'loaded {runner.checkpoint}; task {task!r}; executing '

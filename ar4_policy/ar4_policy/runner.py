@@ -13,24 +13,32 @@
 # limitations under the License.
 
 """
-Load a fine-tuned SmolVLA checkpoint offline and predict action chunks.
+Load a SmolVLA or diffusion policy checkpoint offline and predict action chunks.
 
 :class:`PolicyRunner` accepts lerobot's ``pretrained_model/`` folder (config.json,
 model.safetensors, policy_preprocessor.json, policy_postprocessor.json and their state files),
 a ``checkpoints/NNNNNN`` folder, a ``checkpoints`` folder (uses ``last``), a training run
 folder (uses ``checkpoints/last``) or an ar4-train run folder (uses ``train/checkpoints/last``).
+The policy type comes from config.json's ``type``; :data:`POLICY_TYPES` holds what differs
+between the supported types.
 
-The backbone is built from the VLM folder named by the checkpoint's ``vlm_model_name`` or by
-``vlm_path``; only its config, tokenizer and processor files are read, because the checkpoint's
-model.safetensors carries every weight (the VLM's included). That is why a checkpoint
-fine-tuned from ``smolvla_base`` (``load_vlm_weights=true``) loads offline from a local copy of
-SmolVLM2 without its weight files, and the load is strict: a checkpoint missing weights fails.
+``smolvla``: the backbone is built from the VLM folder named by the checkpoint's
+``vlm_model_name`` or by ``vlm_path``; only its config, tokenizer and processor files are read,
+because the checkpoint's model.safetensors carries every weight (the VLM's included). That is
+why a checkpoint fine-tuned from ``smolvla_base`` (``load_vlm_weights=true``) loads offline from
+a local copy of SmolVLM2 without its weight files, and the load is strict: a checkpoint missing
+weights fails.
+
+``diffusion`` (lerobot's diffusion policy, e.g. trained with :mod:`ar4_policy.diffusion`'s
+settings): no VLM is involved. The runner predicts each chunk from the current frame only, so
+the checkpoint must have ``n_obs_steps == 1``; a chunk is the ``horizon - n_obs_steps + 1``
+actions from the current step on, of which callers execute the first ``n_action_steps``.
 
 Inputs are built exactly as the dataset stores them (``ar4_teleop.recording.features``): the
 wrist image HWC uint8 becomes float32 CHW in [0, 1] (lerobot's own
 ``prepare_observation_for_inference``, the conversion its dataset loader applies), the state is
-float32[7], the task a string; then the saved preprocessor normalises and tokenises, and the
-saved postprocessor returns unnormalised absolute targets.
+float32[7], the task a string; then the saved preprocessor normalises (and for SmolVLA
+tokenises), and the saved postprocessor returns unnormalised absolute targets.
 """
 
 import json
@@ -130,8 +138,109 @@ def check_vlm_folder(vlm: str) -> str:
     return vlm
 
 
+class SmolVLAType:
+    """SmolVLA: a VLM backbone and a flow-matching action expert; chunk_size actions per call."""
+
+    name = 'smolvla'
+    needs_vlm = True
+    chunk_size_source = 'the checkpoint\'s chunk_size'
+
+    @staticmethod
+    def check(config, where: Path) -> None:
+        """Raise CheckpointError if the runner cannot use this checkpoint (SmolVLA: always can)."""
+
+    @staticmethod
+    def chunk_size(config) -> int:
+        """Return the number of actions one prediction gives."""
+        return int(config.chunk_size)
+
+    @staticmethod
+    def configure(config, vlm: Optional[str]) -> None:
+        """Adapt the loaded config for inference: build the VLM from its folder, no weights."""
+        config.vlm_model_name = vlm
+        # model.safetensors holds every weight; building the VLM from its config is enough.
+        config.load_vlm_weights = False
+
+    @staticmethod
+    def preprocessor_overrides(vlm: Optional[str]) -> dict:
+        """Return the preprocessor step overrides beyond the device: the VLM's tokenizer."""
+        return {'tokenizer_processor': {'tokenizer_name': vlm}}
+
+    @staticmethod
+    def predict(policy, config, batch: dict, deterministic: bool, device):
+        """Return the normalised chunk (1, chunk_size, 7) for a preprocessed batch."""
+        import torch
+
+        noise = None
+        if deterministic:
+            noise = torch.zeros(1, config.chunk_size, config.max_action_dim, device=device)
+        return policy.predict_action_chunk(batch, noise=noise)
+
+
+class DiffusionType:
+    """lerobot's diffusion policy: a ResNet image encoder and a denoising 1-D U-Net."""
+
+    name = 'diffusion'
+    needs_vlm = False
+    chunk_size_source = 'the checkpoint\'s horizon - n_obs_steps + 1'
+
+    @staticmethod
+    def check(config, where: Path) -> None:
+        """Require one observation step: the runner has no history of past frames to stack."""
+        if int(config.n_obs_steps) != 1:
+            raise CheckpointError(
+                f'{where}: n_obs_steps is {config.n_obs_steps}, but the runner supports only 1 '
+                'for diffusion policies: it is called once per chunk, not every frame, so it '
+                'predicts from the current frame only and has no past observations to stack; '
+                'train with n_obs_steps=1 (ar4_policy.diffusion.DIFFUSION_SETTINGS)')
+
+    @staticmethod
+    def chunk_size(config) -> int:
+        """Return the actions from the current step to the horizon's end."""
+        return int(config.horizon) - int(config.n_obs_steps) + 1
+
+    @staticmethod
+    def configure(config, vlm: Optional[str]) -> None:
+        """Make every prediction return the whole usable horizon (callers pick n_action_steps)."""
+        config.n_action_steps = DiffusionType.chunk_size(config)
+
+    @staticmethod
+    def preprocessor_overrides(vlm: Optional[str]) -> dict:
+        """Return the preprocessor step overrides beyond the device: none."""
+        return {}
+
+    @staticmethod
+    def predict(policy, config, batch: dict, deterministic: bool, device):
+        """
+        Return the normalised chunk (1, chunk_size, 7) for a preprocessed batch.
+
+        ``predict_action_chunk`` reads the observations from the policy's queues, so they are
+        filled first as lerobot's ``select_action`` does: without the (empty) action, the images
+        stacked into one key, then ``populate_queues``. ``deterministic`` starts the denoising
+        from zeros and seeds the random draws that DDPM's steps add (DDIM adds none).
+        """
+        import torch
+        from lerobot.policies.utils import populate_queues
+        from lerobot.utils.constants import ACTION, OBS_IMAGES
+
+        batch = {key: value for key, value in batch.items() if key != ACTION}
+        batch[OBS_IMAGES] = torch.stack([batch[key] for key in config.image_features], dim=-4)
+        policy._queues = populate_queues(policy._queues, batch)
+        if not deterministic:
+            return policy.predict_action_chunk(batch)
+        noise = torch.zeros(1, config.horizon, config.action_feature.shape[0], device=device)
+        with torch.random.fork_rng(devices=[] if device.type == 'cpu' else None,
+                                   device_type=device.type):
+            torch.manual_seed(0)
+            return policy.predict_action_chunk(batch, noise=noise)
+
+
+#: What differs between the policy types the runner loads, by config.json ``type``.
+POLICY_TYPES = {kind.name: kind for kind in (SmolVLAType, DiffusionType)}
+
+
 class PolicyRunner:
-    """A SmolVLA policy with its processors: reset per episode, predict chunks of targets."""
+    """A SmolVLA or diffusion policy with its processors: reset per episode, predict chunks."""
 
     def __init__(self, checkpoint: Union[str, Path], device: str = 'cpu',
                  vlm_path: Optional[Union[str, Path]] = None,
@@ -139,8 +248,12 @@ class PolicyRunner:
         """
         Load the checkpoint (see the module docstring for what is accepted).
 
-        ``deterministic`` starts the flow-matching decoder from the mean of its noise prior
-        (zeros) instead of a random draw, so the same observation always gives the same chunk.
+        ``vlm_path`` overrides a SmolVLA checkpoint's ``vlm_model_name``; it is ignored for
+        diffusion checkpoints, which have no VLM (``self.vlm`` is None). ``n_action_steps``
+        overrides the checkpoint's actions executed per chunk (1..chunk_size).
+        ``deterministic`` starts the decoder (SmolVLA's flow matching, the diffusion policy's
+        denoising) from the mean of its noise prior (zeros) instead of a random draw, so the
+        same observation always gives the same chunk.
         """
         self.checkpoint = resolve_checkpoint(checkpoint)
         self.deterministic = bool(deterministic)
@@ -148,48 +261,55 @@ class PolicyRunner:
             raw = json.loads((self.checkpoint / CONFIG_FILE).read_text())
         except (OSError, ValueError) as error:
             raise CheckpointError(f'{self.checkpoint / CONFIG_FILE}: unreadable: {error}')
-        if raw.get('type') != 'smolvla':
-            raise CheckpointError(f'{self.checkpoint / CONFIG_FILE}: policy type is '
-                                  f'{raw.get("type")!r}, expected \'smolvla\'')
-        vlm = str(vlm_path) if vlm_path is not None else str(raw.get('vlm_model_name', ''))
-        self.vlm = check_vlm_folder(vlm)
+        self.kind = POLICY_TYPES.get(raw.get('type'))
+        if self.kind is None:
+            raise CheckpointError(
+                f'{self.checkpoint / CONFIG_FILE}: policy type is {raw.get("type")!r}; the runner '
+                f'supports {", ".join(repr(name) for name in POLICY_TYPES)}')
+        self.policy_type = self.kind.name
+        self.vlm = None
+        if self.kind.needs_vlm:
+            vlm = str(vlm_path) if vlm_path is not None else str(raw.get('vlm_model_name', ''))
+            self.vlm = check_vlm_folder(vlm)
         self.device = device
         self._load(n_action_steps)
 
     def _load(self, n_action_steps: Optional[int]) -> None:
         from lerobot.configs.policies import PreTrainedConfig
-        from lerobot.policies.factory import make_pre_post_processors
-        from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
+        from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
         config = PreTrainedConfig.from_pretrained(str(self.checkpoint), local_files_only=True)
-        config.vlm_model_name = self.vlm
-        # model.safetensors holds every weight; building the VLM from its config is enough.
-        config.load_vlm_weights = False
+        self.kind.check(config, self.checkpoint / CONFIG_FILE)
         config.device = self.device
         config.pretrained_path = str(self.checkpoint)
+        self._chunk_size = self.kind.chunk_size(config)
         if n_action_steps is not None:
-            if not 1 <= int(n_action_steps) <= config.chunk_size:
-                raise ValueError(f'n_action_steps must be in 1..{config.chunk_size} (the '
-                                 f'checkpoint\'s chunk_size), got {n_action_steps}')
+            if not 1 <= int(n_action_steps) <= self._chunk_size:
+                raise ValueError(f'n_action_steps must be in 1..{self._chunk_size} '
+                                 f'({self.kind.chunk_size_source}), got {n_action_steps}')
             config.n_action_steps = int(n_action_steps)
+        self._n_action_steps = int(config.n_action_steps)
+        self.kind.configure(config, self.vlm)
         self._check_features(config)
         self.config = config
+        policy_class = get_policy_class(self.kind.name)
         try:
             if is_lora_checkpoint(self.checkpoint):
-                self.policy = self._load_lora(SmolVLAPolicy, config)
+                self.policy = self._load_lora(policy_class, config)
             else:
-                self.policy = SmolVLAPolicy.from_pretrained(
+                self.policy = policy_class.from_pretrained(
                     str(self.checkpoint), config=config, strict=True, local_files_only=True)
         except RuntimeError as error:
+            built_from = CONFIG_FILE + (f' and VLM {self.vlm}' if self.vlm else '')
             raise CheckpointError(f'{self.checkpoint / WEIGHTS_FILE} does not match the '
-                                  f'policy built from {CONFIG_FILE} and VLM {self.vlm}: '
+                                  f'policy built from {built_from}: '
                                   f'{str(error)[:500]}') from None
         self.policy.eval()
         device_override = {'device_processor': {'device': self.device}}
         self.preprocessor, self.postprocessor = make_pre_post_processors(
             config, pretrained_path=str(self.checkpoint),
             preprocessor_overrides={**device_override,
-                                    'tokenizer_processor': {'tokenizer_name': self.vlm}},
+                                    **self.kind.preprocessor_overrides(self.vlm)},
             postprocessor_overrides={'device_processor': {'device': 'cpu'}})
         self._torch_device = None
 
@@ -227,12 +347,12 @@ class PolicyRunner:
     @property
     def chunk_size(self) -> int:
         """Return the number of actions the model predicts per inference."""
-        return int(self.config.chunk_size)
+        return self._chunk_size
 
     @property
     def n_action_steps(self) -> int:
         """Return the checkpoint's (or the overridden) actions executed per chunk."""
-        return int(self.config.n_action_steps)
+        return self._n_action_steps
 
     def reset(self) -> None:
         """Reset the policy's queues and the processors' state: call at each episode start."""
@@ -263,10 +383,7 @@ class PolicyRunner:
             batch = prepare_observation_for_inference(observation, self._torch_device, task,
                                                       robot_type=None)
             batch = self.preprocessor(batch)
-            noise = None
-            if self.deterministic:
-                noise = torch.zeros(1, self.config.chunk_size, self.config.max_action_dim,
-                                    device=self._torch_device)
-            chunk = self.policy.predict_action_chunk(batch, noise=noise)
+            chunk = self.kind.predict(self.policy, self.config, batch, self.deterministic,
+                                      self._torch_device)
             chunk = self.postprocessor(chunk)
         return chunk.squeeze(0).to('cpu', torch.float64).numpy()

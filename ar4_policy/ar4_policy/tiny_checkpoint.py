@@ -13,12 +13,13 @@
 # limitations under the License.
 
 """
-Write an untrained tiny SmolVLA checkpoint folder, offline (tests and benchmarks).
+Write an untrained tiny SmolVLA or diffusion checkpoint folder, offline (tests and benchmarks).
 
 The folder has lerobot's ``pretrained_model/`` layout, written by lerobot's own
 ``save_pretrained`` for the policy and both processors, so :class:`ar4_policy.runner.PolicyRunner`
 loads it exactly like a trained checkpoint. Normalisation statistics default to the robot
-constants' ranges (mean at mid-range, std a quarter of the range).
+constants' ranges (mean at mid-range, std a quarter of the range) and, for the diffusion policy
+(which normalises images by mean and std), a plausible image mean and std.
 """
 
 from pathlib import Path
@@ -28,9 +29,25 @@ from ar4_description.robot_constants import robot_constants
 import numpy as np
 
 
-def constants_stats() -> Dict[str, Dict[str, np.ndarray]]:
-    """Return plausible state/action statistics from the robot constants' position limits."""
-    from ar4_teleop.recording.features import ACTION_KEY, STATE_KEY
+#: Small DiffusionConfig overrides of the AR4 settings for tests (the ResNet-18 stays ~11 M).
+TINY_DIFFUSION_OVERRIDES: Dict[str, object] = {
+    'down_dims': (16, 32),
+    'horizon': 16,
+    'n_action_steps': 8,
+    'drop_n_last_frames': 8,
+    'resize_shape': (48, 64),
+    'spatial_softmax_num_keypoints': 8,
+}
+
+
+def constants_stats(image: bool = False) -> Dict[str, Dict[str, np.ndarray]]:
+    """
+    Return plausible state/action statistics from the robot constants' position limits.
+
+    ``image`` adds per-channel statistics (mean 0.5, std 0.25, range 0..1) for the wrist image,
+    shaped (3, 1, 1) as lerobot computes them, for policies that normalise images.
+    """
+    from ar4_teleop.recording.features import ACTION_KEY, IMAGE_KEY, STATE_KEY
 
     constants = robot_constants()
     mean = (constants.lower7 + constants.upper7) / 2.0
@@ -38,7 +55,11 @@ def constants_stats() -> Dict[str, Dict[str, np.ndarray]]:
     entry = {'mean': mean.astype(np.float32), 'std': std.astype(np.float32),
              'min': constants.lower7.astype(np.float32),
              'max': constants.upper7.astype(np.float32)}
-    return {STATE_KEY: dict(entry), ACTION_KEY: dict(entry)}
+    stats = {STATE_KEY: dict(entry), ACTION_KEY: dict(entry)}
+    if image:
+        stats[IMAGE_KEY] = {name: np.full((3, 1, 1), value, np.float32) for name, value in
+                            (('mean', 0.5), ('std', 0.25), ('min', 0.0), ('max', 1.0))}
+    return stats
 
 
 def write_tiny_checkpoint(folder: Union[str, Path], vlm_path: Optional[Union[str, Path]] = None,
@@ -50,7 +71,6 @@ def write_tiny_checkpoint(folder: Union[str, Path], vlm_path: Optional[Union[str
     ``pretrained_model`` folder.
     """
     import torch
-    from lerobot.policies.factory import make_pre_post_processors
     from lerobot.policies.smolvla.modeling_smolvla import SmolVLAPolicy
 
     from ar4_policy.tiny_vlm import tiny_smolvla_config, write_tiny_vlm
@@ -60,8 +80,34 @@ def write_tiny_checkpoint(folder: Union[str, Path], vlm_path: Optional[Union[str
         vlm_path = write_tiny_vlm(folder / 'tiny_vlm')
     torch.manual_seed(seed)
     config = tiny_smolvla_config(vlm_path, device='cpu', **config_overrides)
-    policy = SmolVLAPolicy(config)
-    stats = stats if stats is not None else constants_stats()
+    return _save(folder, SmolVLAPolicy(config), config,
+                 stats if stats is not None else constants_stats())
+
+
+def write_tiny_diffusion_checkpoint(folder: Union[str, Path], stats: Optional[dict] = None,
+                                    seed: int = 0, **config_overrides) -> Path:
+    """
+    Build a randomly initialised small diffusion policy and save it with its processors.
+
+    The config is :func:`ar4_policy.diffusion.diffusion_config` with
+    :data:`TINY_DIFFUSION_OVERRIDES`, then ``config_overrides``. Returns the
+    ``pretrained_model`` folder under ``folder``.
+    """
+    import torch
+    from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+
+    from ar4_policy.diffusion import diffusion_config
+
+    torch.manual_seed(seed)
+    config = diffusion_config(device='cpu', **{**TINY_DIFFUSION_OVERRIDES, **config_overrides})
+    return _save(Path(folder), DiffusionPolicy(config), config,
+                 stats if stats is not None else constants_stats(image=True))
+
+
+def _save(folder: Path, policy, config, stats: dict) -> Path:
+    """Save the policy and its processors (built with ``stats``) as ``folder/pretrained_model``."""
+    from lerobot.policies.factory import make_pre_post_processors
+
     preprocessor, postprocessor = make_pre_post_processors(config, dataset_stats=stats)
     target = folder / 'pretrained_model'
     policy.save_pretrained(target)

@@ -13,12 +13,18 @@
 # limitations under the License.
 
 """
-``ar4-train``: fine-tune SmolVLA on an AR4 dataset with lerobot 0.4.4's own training loop.
+``ar4-train``: train a policy on an AR4 dataset with lerobot 0.4.4's own training loop.
 
-A thin wrapper: it checks the request (dataset contract, output folder, base policy) before
-anything starts, builds the ``lerobot-train`` arguments, and runs lerobot's training in a child
-process (``python -m ar4_policy.training.child``, or ``accelerate launch`` for several GPUs).
-The child is lerobot's ``train()`` with SmolVLA's padding-mask loss corrected. A child process
+Two policy types (``--policy``): ``smolvla`` (the default) fine-tunes a pretrained SmolVLA
+(``--base``, optionally with LoRA adapters) or, with ``--tiny``, trains a tiny offline SmolVLA
+from scratch; ``diffusion`` trains lerobot's diffusion policy from scratch with the AR4 CPU
+settings of :mod:`ar4_policy.diffusion` (ResNet-18 and spatial softmax, nothing downloaded).
+
+A thin wrapper: it checks the request (policy options, dataset contract, output folder, base
+policy) before anything starts, builds the ``lerobot-train`` arguments, and runs lerobot's
+training in a child process (``python -m ar4_policy.training.child``, or ``accelerate launch``
+for several GPUs). The child is lerobot's ``train()`` with SmolVLA's padding-mask loss
+corrected (other policy types train unchanged). A child process
 (rather than calling ``train()`` here) gives every out-of-memory retry a fresh CUDA allocator
 and keeps lerobot's sys.argv-based config parsing (used by ``--resume``) untouched.
 
@@ -37,11 +43,12 @@ import subprocess
 import sys
 import tempfile
 
+from ar4_policy.diffusion import DIFFUSION_BATCH_SIZE
 from ar4_policy.training import child as child_module
 from ar4_policy.training.request import (
     check_request, checkpoint_step, child_command, dataset_tasks, default_out, DEFAULT_BASE,
-    last_checkpoint, lerobot_args, oom_attempts, RECORD_NAME, resumed_steps, TINY_BASE,
-    TrainInputError, TrainRequest)
+    DIFFUSION, last_checkpoint, lerobot_args, oom_attempts, POLICIES, RECORD_NAME,
+    resumed_steps, SMOLVLA, TINY_BASE, TrainInputError, TrainRequest)
 
 EXIT_BAD_INPUT = 2
 EXIT_OUT_OF_MEMORY = 3
@@ -52,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog='ar4-train',
         description=(
-            'Fine-tune SmolVLA on an AR4 LeRobot dataset with lerobot 0.4.4\'s training loop. '
+            'Train a policy on an AR4 LeRobot dataset with lerobot 0.4.4\'s training loop: '
+            'fine-tune SmolVLA (default), train a tiny SmolVLA from scratch (--tiny), or train '
+            'lerobot\'s diffusion policy from scratch (--policy diffusion). '
             'Checkpoints land in OUT/train/checkpoints/NNNNNN/pretrained_model '
             '(OUT/train/checkpoints/last is the newest). On CUDA out-of-memory the run restarts '
             'with half the batch and proportionally more steps.'),
@@ -60,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
                 '"-- --policy.optimizer_lr=5e-5". Several GPUs: --num-processes N runs the '
                 'same training under "accelerate launch --multi_gpu".'),
     )
+    parser.add_argument('--policy', choices=POLICIES, default=None,
+                        help=f'policy type: "{SMOLVLA}" fine-tunes --base (or trains the tiny '
+                             f'SmolVLA with --tiny); "{DIFFUSION}" trains lerobot\'s diffusion '
+                             'policy from scratch with the AR4 CPU settings (ResNet-18 + '
+                             'spatial softmax, fully offline; no --tiny, --base, --vlm or '
+                             f'--lora-rank). Default {SMOLVLA}; with --resume: the run\'s own')
     parser.add_argument('--dataset', type=Path, default=None,
                         help='LeRobot dataset folder (the one holding meta/, data/, videos/); '
                              'required unless --resume (which uses the run\'s own)')
@@ -69,19 +84,20 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--steps', type=int, default=None,
                         help='training steps (default 20000; with --resume: the run\'s own)')
     parser.add_argument('--batch-size', type=int, default=None,
-                        help='batch size per process (default 64, or 8 with --tiny; with '
-                             '--resume: the run\'s own)')
+                        help=f'batch size per process (default 64, 8 with --tiny, '
+                             f'{DIFFUSION_BATCH_SIZE} with --policy {DIFFUSION}; with --resume: '
+                             'the run\'s own)')
     parser.add_argument('--min-batch-size', type=int, default=1,
                         help='smallest batch the out-of-memory fallback tries (default 1)')
     parser.add_argument('--lora-rank', type=int, default=None,
                         help='train LoRA adapters of this rank (32 suggested) instead of '
-                             'fine-tuning every weight; needs a pretrained --base')
+                             'fine-tuning every weight; needs a pretrained SmolVLA --base')
     parser.add_argument('--base', default=DEFAULT_BASE,
-                        help=f'base policy: a hub id or a local pretrained_model folder '
+                        help=f'SmolVLA base policy: a hub id or a local pretrained_model folder '
                              f'(default {DEFAULT_BASE}); "{TINY_BASE}" is the same as --tiny')
     parser.add_argument('--vlm', default=None,
-                        help='local SmolVLM2 folder to load the backbone from (for bases whose '
-                             'load_vlm_weights is true, when working offline)')
+                        help='local SmolVLM2 folder to load the SmolVLA backbone from (for '
+                             'bases whose load_vlm_weights is true, when working offline)')
     parser.add_argument('--tiny', action='store_true',
                         help='train a tiny SmolVLA from scratch, fully offline (tests, CI, CPU '
                              'demos)')
@@ -119,7 +135,8 @@ def request_from_args(args: argparse.Namespace, extra_args) -> TrainRequest:
         raise TrainInputError('pass --dataset DIR (or --resume --out RUN_DIR to continue a run)')
     out = args.out if args.out is not None else default_out(args.dataset)
     request = TrainRequest(
-        dataset=Path(args.dataset or '.').expanduser(), out=out.expanduser(), base=base,
+        dataset=Path(args.dataset or '.').expanduser(), out=out.expanduser(),
+        policy=args.policy or SMOLVLA, base=base,
         vlm=args.vlm, lora_rank=args.lora_rank, resume=args.resume,
         min_batch_size=args.min_batch_size,
         device=args.device or _default_device(), num_workers=args.num_workers,
@@ -129,9 +146,16 @@ def request_from_args(args: argparse.Namespace, extra_args) -> TrainRequest:
     saved = _saved_train_config(request) if args.resume else {}
     if saved.get('dataset', {}).get('root'):
         request.dataset = Path(saved['dataset']['root'])
-    tiny_batch = 8 if request.tiny else request.batch_size
+    if args.policy is None and saved.get('policy', {}).get('type'):
+        # check_request refuses a --policy that differs from the resumed run's own.
+        request.policy = saved['policy']['type']
+    default_batch = request.batch_size
+    if request.tiny:
+        default_batch = 8
+    elif request.diffusion:
+        default_batch = DIFFUSION_BATCH_SIZE
     request.steps = _first_set(args.steps, saved.get('steps'), request.steps)
-    request.batch_size = _first_set(args.batch_size, saved.get('batch_size'), tiny_batch)
+    request.batch_size = _first_set(args.batch_size, saved.get('batch_size'), default_batch)
     if request.batch_size >= 1:
         request.min_batch_size = min(request.min_batch_size, request.batch_size)
     return request
@@ -228,7 +252,8 @@ def train(request: TrainRequest, runner=run_child, python: str = sys.executable)
     attempts = oom_attempts(request.batch_size, request.steps, request.min_batch_size)
     record = {
         'started': datetime.now(timezone.utc).isoformat(timespec='seconds'),
-        'dataset': str(request.dataset.resolve()), 'base': request.base,
+        'dataset': str(request.dataset.resolve()), 'policy': request.policy,
+        'base': None if request.diffusion else request.base,
         'resume': request.resume, 'attempts': [],
     }
     if request.tiny and not request.resume:
@@ -260,8 +285,9 @@ def train(request: TrainRequest, runner=run_child, python: str = sys.executable)
             print(f'ar4-train: CUDA out of memory at batch size {batch}; partial run removed',
                   file=sys.stderr, flush=True)
         _write_record(request, record)
+        smaller = ('"-- --policy.down_dims=[...]"' if request.diffusion else '--lora-rank')
         print(f'ar4-train: out of memory even at batch size {attempts[-1][0]}: use a smaller '
-              'model (--lora-rank), a GPU with more memory, or more GPUs (--num-processes)',
+              f'model ({smaller}), a GPU with more memory, or more GPUs (--num-processes)',
               file=sys.stderr, flush=True)
         return EXIT_OUT_OF_MEMORY
     finally:

@@ -43,8 +43,9 @@ def generate_launch_description():
         DeclareLaunchArgument('vlm_path', default_value='',
                               description='local base-VLM folder (config, tokenizer, processor '
                                           'files) overriding the checkpoint; empty keeps it.'),
-        DeclareLaunchArgument('n_action_steps', default_value='50',
-                              description='actions executed per chunk before the next one.'),
+        DeclareLaunchArgument('n_action_steps', default_value='0',
+                              description='actions executed per chunk before the next one '
+                                          '(0: the checkpoint\'s own n_action_steps).'),
         DeclareLaunchArgument('fps', default_value='30',
                               description='control rate in Hz (datasets are recorded at 30).'),
         DeclareLaunchArgument('blend_steps', default_value='5',

@@ -17,7 +17,8 @@ ar4-eval end to end: a tiny SmolVLA trained on a small twin dataset, rolled out 
 
 The dataset is recorded from the real MuJoCo twin through the recording core's DatasetWriter,
 ar4-train trains the tiny offline SmolVLA on it for two steps, and ar4-eval loads the saved
-checkpoint with the runner and rolls it out closed loop in the twin.
+checkpoint with the runner and rolls it out closed loop in the twin. A tiny untrained diffusion
+checkpoint is rolled out the same way.
 """
 
 import json
@@ -118,6 +119,22 @@ def test_default_executes_the_checkpoints_own_n_action_steps(checkpoint, tmp_pat
     results = json.loads((out / 'results.json').read_text())
     assert results['n_action_steps'] == 30  # the tiny policy's whole one-second chunk
     assert results['episodes'][0]['chunks']['chunks'] == 1
+
+
+def test_diffusion_checkpoint_rolls_out_executing_its_n_action_steps(tmp_path):
+    from ar4_policy.tiny_checkpoint import write_tiny_diffusion_checkpoint
+
+    write_tiny_diffusion_checkpoint(tmp_path / 'diffusion')
+    out = tmp_path / 'eval'
+    assert main(['--policy', str(tmp_path / 'diffusion'), '--task', TASK, '--episodes', '1',
+                 '--max-steps', '20', '--out', str(out), '--no-video', '--deterministic']) == 0
+    results = json.loads((out / 'results.json').read_text())
+    assert results['n_action_steps'] == 8 and results['deterministic']
+    episode = results['episodes'][0]
+    assert 1 <= episode['steps'] <= 20
+    # A chunk every 8 steps at most; more when the measured latency asks for them earlier.
+    assert -(-episode['steps'] // 8) <= episode['chunks']['chunks'] <= episode['steps']
+    assert episode['chunks']['failed'] == 0
 
 
 def test_report_plots_measured_and_commanded_paths():

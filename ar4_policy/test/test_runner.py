@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Tests of the SmolVLA runner on a real (tiny, offline) checkpoint folder."""
+"""Tests of the runner on real (tiny, offline) SmolVLA and diffusion checkpoint folders."""
 
 import json
 import os
@@ -20,7 +20,7 @@ import shutil
 
 from ar4_description.robot_constants import robot_constants
 from ar4_policy.runner import CheckpointError, PolicyRunner, resolve_checkpoint
-from ar4_policy.tiny_checkpoint import write_tiny_checkpoint
+from ar4_policy.tiny_checkpoint import write_tiny_checkpoint, write_tiny_diffusion_checkpoint
 from ar4_teleop.recording import features
 import numpy as np
 import pytest
@@ -152,4 +152,79 @@ def test_rejects_a_checkpoint_trained_on_other_features(checkpoint, tmp_path):
     config['input_features']['observation.state']['shape'] = [6]
     (copied / 'config.json').write_text(json.dumps(config))
     with pytest.raises(CheckpointError, match='dataset contract'):
+        PolicyRunner(copied)
+
+
+@pytest.fixture(scope='module')
+def diffusion_checkpoint(tmp_path_factory):
+    return write_tiny_diffusion_checkpoint(tmp_path_factory.mktemp('tiny_diffusion') / 'run')
+
+
+def edited_copy(checkpoint, folder, **config_changes):
+    shutil.copytree(checkpoint, folder)
+    config = json.loads((folder / 'config.json').read_text())
+    config.update(config_changes)
+    (folder / 'config.json').write_text(json.dumps(config))
+    return folder
+
+
+def test_diffusion_checkpoint_predicts_chunks_to_the_horizon(diffusion_checkpoint):
+    config = json.loads((diffusion_checkpoint / 'config.json').read_text())
+    runner = PolicyRunner(diffusion_checkpoint.parent)  # the run folder: finds pretrained_model
+    assert runner.checkpoint == diffusion_checkpoint.resolve()
+    assert runner.policy_type == 'diffusion' and runner.vlm is None
+    assert config['n_obs_steps'] == 1
+    assert runner.chunk_size == config['horizon'] - config['n_obs_steps'] + 1 == 16
+    assert runner.n_action_steps == config['n_action_steps'] == 8
+    runner.reset()
+    chunk = runner.predict_chunk(wrist_image(), robot_constants().home7, TASK)
+    assert chunk.shape == (runner.chunk_size, features.STATE_SIZE)
+    assert chunk.dtype == np.float64 and np.all(np.isfinite(chunk))
+    assert np.abs(chunk[:, :6]).max() < 20.0  # unnormalised joint units
+    assert len(runner.policy._queues[features.STATE_KEY]) == 1
+    runner.reset()
+    assert len(runner.policy._queues[features.STATE_KEY]) == 0
+
+
+def test_diffusion_n_action_steps_override_is_validated_and_vlm_path_ignored(
+        diffusion_checkpoint, tmp_path):
+    runner = PolicyRunner(diffusion_checkpoint, n_action_steps=16, vlm_path=tmp_path / 'none')
+    assert runner.n_action_steps == 16 and runner.chunk_size == 16 and runner.vlm is None
+    for bad in (0, 17):
+        with pytest.raises(ValueError, match=r"1\.\.16 \(the checkpoint's horizon"):
+            PolicyRunner(diffusion_checkpoint, n_action_steps=bad)
+
+
+def test_deterministic_diffusion_repeats_and_random_does_not(diffusion_checkpoint):
+    image, state = wrist_image(1), robot_constants().home7
+    runner = PolicyRunner(diffusion_checkpoint)
+    random_chunks = [runner.predict_chunk(image, state, TASK) for _ in range(2)]
+    assert not np.allclose(*random_chunks)
+    deterministic = PolicyRunner(diffusion_checkpoint, deterministic=True)
+    chunks = []
+    for _ in range(2):
+        deterministic.reset()
+        chunks.append(deterministic.predict_chunk(image, state, TASK))
+    np.testing.assert_array_equal(*chunks)
+
+
+def test_deterministic_ddpm_diffusion_repeats_too(tmp_path):
+    """DDPM adds noise in every denoising step; deterministic seeds it, so chunks still repeat."""
+    checkpoint = write_tiny_diffusion_checkpoint(tmp_path / 'ddpm', noise_scheduler_type='DDPM',
+                                                 num_inference_steps=5)
+    runner = PolicyRunner(checkpoint, deterministic=True)
+    image, state = wrist_image(2), robot_constants().home7
+    chunks = [runner.predict_chunk(image, state, TASK) for _ in range(2)]
+    np.testing.assert_array_equal(*chunks)
+
+
+def test_diffusion_with_observation_history_is_refused(diffusion_checkpoint, tmp_path):
+    copied = edited_copy(diffusion_checkpoint, tmp_path / 'history', n_obs_steps=2)
+    with pytest.raises(CheckpointError, match='n_obs_steps is 2.*current frame only'):
+        PolicyRunner(copied)
+
+
+def test_unsupported_policy_type_names_the_supported_ones(diffusion_checkpoint, tmp_path):
+    copied = edited_copy(diffusion_checkpoint, tmp_path / 'act', type='act')
+    with pytest.raises(CheckpointError, match="'act'; the runner supports 'smolvla', 'diffusion'"):
         PolicyRunner(copied)

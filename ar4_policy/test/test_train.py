@@ -12,7 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""ar4-train end to end on a twin dataset: tiny offline SmolVLA on CPU, resume, OOM, LoRA."""
+"""
+ar4-train end to end on a twin dataset.
+
+Tiny offline SmolVLA on CPU, resume, OOM, LoRA, and the diffusion policy from scratch.
+"""
 
 import json
 from pathlib import Path
@@ -147,6 +151,30 @@ def test_lora_fine_tunes_a_base_with_other_cameras_and_state_size(
         contract.ACTION_KEY: {'type': 'ACTION', 'shape': [contract.STATE_SIZE]}}
     # The adapters load in the runner on top of their local base, merged.
     _runner_predicts(out)
+
+
+def test_diffusion_policy_trains_from_scratch_offline(dataset, tmp_path):
+    # The AR4 settings, narrowed after "--" so that two CPU steps take seconds.
+    narrow = ['--policy.down_dims=[16,32]', '--policy.horizon=16', '--policy.n_action_steps=8',
+              '--policy.drop_n_last_frames=8', '--policy.resize_shape=[48,64]']
+    out = tmp_path / 'diffusion'
+    code = main(['--dataset', str(dataset), '--out', str(out), '--policy', 'diffusion',
+                 '--steps', '2', '--batch-size', '2'] + FAST + ['--'] + narrow)
+    assert code == 0
+    assert sorted(p.name for p in out.iterdir()) == ['ar4_train.json', 'train']
+    record = _record(out)['sessions'][-1]
+    assert (record['policy'], record['base']) == ('diffusion', None)
+    assert record['attempts'] == [{'batch_size': 2, 'steps': 2, 'result': 'ok'}]
+    assert Path(record['checkpoint']).parent.name == '000002'
+    config = json.loads(Path(record['checkpoint'], 'config.json').read_text())
+    assert config['type'] == 'diffusion'
+    # The narrowing arguments win over the AR4 settings; the rest are the AR4 settings.
+    assert (config['down_dims'], config['horizon'], config['resize_shape']) == (
+        [16, 32], 16, [48, 64])
+    assert config['pretrained_backbone_weights'] is None and config['crop_shape'] is None
+    assert (config['n_obs_steps'], config['noise_scheduler_type']) == (1, 'DDIM')
+    assert set(config['input_features']) == {contract.IMAGE_KEY, contract.STATE_KEY}
+    assert _train_config(out)['policy']['type'] == 'diffusion'
 
 
 def test_sigterm_stops_the_training_child_too(dataset, tmp_path):

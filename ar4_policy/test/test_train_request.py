@@ -19,10 +19,12 @@ from pathlib import Path
 import subprocess
 
 from ar4_policy import train as train_module
-from ar4_policy.train import main
+from ar4_policy.diffusion import DIFFUSION_BATCH_SIZE, DIFFUSION_SETTINGS, diffusion_config
+from ar4_policy.train import build_parser, main, request_from_args
 from ar4_policy.training.child import find_oom
 from ar4_policy.training.request import (
-    child_command, lerobot_args, oom_attempts, resumed_steps, TrainRequest)
+    check_request, child_command, lerobot_args, oom_attempts, resumed_steps, TrainInputError,
+    TrainRequest)
 from ar4_teleop.recording import features as contract
 import numpy as np
 import pytest
@@ -173,3 +175,127 @@ def test_wrapped_out_of_memory_errors_are_recognised():
     assert find_oom(ValueError('x')) is None
     assert Path(child_command(TrainRequest(Path('d'), Path('o')), 'py')[-1]).name == (
         'ar4_policy.training.child')
+
+
+def _request(*args, extra=()):
+    parsed = build_parser().parse_args([str(arg) for arg in args] + ['--device', 'cpu'])
+    return request_from_args(parsed, list(extra))
+
+
+def _policy_args(args):
+    """Return the --policy.* arguments without the prefix, as {key: value}."""
+    prefix = '--policy.'
+    return dict(arg[len(prefix):].split('=', 1) for arg in args if arg.startswith(prefix))
+
+
+def test_lerobot_arguments_for_the_diffusion_policy_are_the_ar4_settings(tmp_path):
+    request = _request('--dataset', tmp_path / 'ds', '--out', tmp_path / 'run', '--policy',
+                       'diffusion', extra=['--policy.horizon=16'])
+    assert request.batch_size == DIFFUSION_BATCH_SIZE and not request.tiny
+    args = lerobot_args(request, batch_size=request.batch_size, steps=100)
+    policy = _policy_args(args[:-1])
+    assert policy.pop('type') == 'diffusion'
+    assert policy.pop('device') == 'cpu' and policy.pop('push_to_hub') == 'false'
+    assert set(policy) == set(DIFFUSION_SETTINGS) - {'push_to_hub'}
+    assert policy['resize_shape'] == '[96,128]' and policy['down_dims'] == '[64,128,256]'
+    assert policy['pretrained_backbone_weights'] == 'null'
+    assert policy['use_group_norm'] == 'true'
+    # Nothing SmolVLA-specific; the extra arguments come last, so they win.
+    named = ' '.join(arg.split('=')[0] for arg in args)
+    assert not any(word in named for word in ('vlm', 'tokenizer', 'peft', 'path', 'features'))
+    assert args[-1] == '--policy.horizon=16'
+    assert f'--dataset.root={(tmp_path / "ds").resolve()}' in args
+    assert '--batch_size=32' in args and '--steps=100' in args
+    assert _request('--dataset', tmp_path, '--policy', 'diffusion', '--batch-size', '4',
+                    '--out', tmp_path / 'run').batch_size == 4
+
+
+def test_diffusion_arguments_parse_into_the_ar4_diffusion_config(tmp_path):
+    """What lerobot's parser (draccus) makes of the arguments is diffusion_config()."""
+    import draccus
+    from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
+
+    request = TrainRequest(dataset=tmp_path, out=tmp_path / 'run', policy='diffusion')
+    policy = _policy_args(lerobot_args(request, batch_size=2, steps=2))
+    del policy['type']
+    parsed = draccus.parse(DiffusionConfig, args=[f'--{k}={v}' for k, v in policy.items()])
+    expected = diffusion_config(device='cpu')
+    for key in DIFFUSION_SETTINGS:
+        assert getattr(parsed, key) == getattr(expected, key), key
+    assert parsed.pretrained_backbone_weights is None and parsed.crop_shape is None
+
+
+@pytest.mark.parametrize('args, message', [
+    (['--tiny'], 'drop --tiny'),
+    (['--base', 'lerobot/smolvla_base_v2'], 'drop --base'),
+    (['--base', 'tiny'], 'drop --tiny'),
+    (['--vlm', 'smolvlm2'], 'drop --vlm'),
+    (['--lora-rank', '32'], 'drop --lora-rank'),
+])
+def test_smolvla_options_are_refused_for_the_diffusion_policy(tmp_path, capsys, no_training,
+                                                              args, message):
+    code, err = _run(capsys, '--dataset', tmp_path, '--out', tmp_path / 'run', '--policy',
+                     'diffusion', *args)
+    assert code == 2
+    assert message in err and '--policy diffusion' in err and 'Traceback' not in err
+    assert not (tmp_path / 'run').exists()
+
+
+def _saved_run(out: Path, policy_type: str, dataset: Path) -> Path:
+    """Write the files of a run folder whose last checkpoint was saved at step 10."""
+    checkpoint = out / 'train' / 'checkpoints' / 'last'
+    (checkpoint / 'pretrained_model').mkdir(parents=True)
+    (checkpoint / 'training_state').mkdir()
+    (checkpoint / 'training_state' / 'training_step.json').write_text('{"step": 10}')
+    (checkpoint / 'pretrained_model' / 'train_config.json').write_text(json.dumps({
+        'policy': {'type': policy_type}, 'steps': 20, 'batch_size': 6,
+        'dataset': {'root': str(dataset)}}))
+    return checkpoint
+
+
+def test_resume_keeps_the_saved_policy_type_and_adds_no_smolvla_arguments(tmp_path, capsys):
+    out = tmp_path / 'run'
+    checkpoint = _saved_run(out, 'diffusion', tmp_path / 'ds')
+    request = _request('--out', out, '--resume', '--steps', '40')
+    check_request(request)
+    assert (request.policy, request.batch_size, request.steps) == ('diffusion', 6, 40)
+    assert request.dataset == tmp_path / 'ds'
+    args = lerobot_args(request, batch_size=6, steps=40)
+    config = checkpoint.resolve() / 'pretrained_model' / 'train_config.json'
+    assert args == [f'--config_path={config}', '--resume=true', '--batch_size=6', '--steps=40',
+                    f'--output_dir={out / "train"}']
+    check_request(_request('--out', out, '--resume', '--policy', 'diffusion'))
+    with pytest.raises(TrainInputError, match="trains a 'diffusion' policy, not 'smolvla'"):
+        check_request(_request('--out', out, '--resume', '--policy', 'smolvla'))
+
+    commands = []
+
+    def finish(command, marker):
+        commands.append(command)
+        return 'ok'
+
+    assert train_module.train(request, runner=finish, python='python') == 0
+    assert not (out / 'tiny_vlm').exists()
+    assert commands[0][3:] == args
+    record = json.loads((out / 'ar4_train.json').read_text())['sessions'][-1]
+    assert record['policy'] == 'diffusion' and record['base'] is None
+    assert record['resume'] is True
+    assert record['checkpoint'] == str(checkpoint.resolve() / 'pretrained_model')
+
+
+def test_the_record_names_the_policy_type(tmp_path):
+    request = TrainRequest(dataset=tmp_path, out=tmp_path / 'run', batch_size=2, steps=1)
+    assert train_module.train(request, runner=lambda command, marker: 'ok', python='py') == 0
+    record = json.loads((tmp_path / 'run' / 'ar4_train.json').read_text())['sessions'][-1]
+    assert (record['policy'], record['base']) == ('smolvla', 'lerobot/smolvla_base')
+
+
+def test_the_masked_smolvla_loss_leaves_the_diffusion_policy_alone():
+    from lerobot.policies import factory
+    from lerobot.policies.diffusion.modeling_diffusion import DiffusionPolicy
+
+    from ar4_policy.training.masked_loss import MaskedLossSmolVLAPolicy, use_masked_loss
+
+    with use_masked_loss():
+        assert factory.get_policy_class('diffusion') is DiffusionPolicy
+        assert factory.get_policy_class('smolvla') is MaskedLossSmolVLAPolicy

@@ -21,6 +21,7 @@ plain ``lerobot-train``:
 
 * SmolVLA is built as :class:`~ar4_policy.training.masked_loss.MaskedLossSmolVLAPolicy`
   (correct padding mask and action-dimension average; checkpoints stay plain ``smolvla``);
+  other policy types (``diffusion``) are lerobot's own classes, unchanged;
 * a CUDA out-of-memory error (``torch.OutOfMemoryError``, of which
   ``torch.cuda.OutOfMemoryError`` is an alias) ends the process with exit code
   :data:`OOM_EXIT_CODE` and, when ``AR4_TRAIN_OOM_MARKER`` names a file, writes that file (so

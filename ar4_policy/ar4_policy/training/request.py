@@ -18,9 +18,13 @@ Check an ``ar4-train`` request and turn it into ``lerobot-train`` arguments.
 Pure functions over paths and plain values: every check here runs before any training starts
 and raises :class:`TrainInputError` with a message that says what to do.
 
+Two policy types: ``smolvla`` (fine-tune a pretrained SmolVLA from ``--base``, or train the
+tiny offline SmolVLA from scratch with ``--tiny``) and ``diffusion`` (lerobot's diffusion
+policy trained from scratch with the AR4 settings of :mod:`ar4_policy.diffusion`).
+
 Run folder layout (``--out``)::
 
-    <out>/ar4_train.json        what ar4-train ran: arguments, attempts, final checkpoint
+    <out>/ar4_train.json        what ar4-train ran: policy type, base, attempts, final checkpoint
     <out>/tiny_vlm/             the tiny offline SmolVLM (``--tiny`` runs only)
     <out>/train/                lerobot's output_dir: checkpoints/NNNNNN/pretrained_model,
                                 checkpoints/last -> the newest one
@@ -42,6 +46,10 @@ RECORD_NAME = 'ar4_train.json'
 TINY_BASE = 'tiny'
 DEFAULT_BASE = 'lerobot/smolvla_base'
 DEFAULT_CHECKPOINT_ROOT = Path('data') / 'checkpoints'
+SMOLVLA = 'smolvla'
+DIFFUSION = 'diffusion'
+#: The policy types ar4-train trains (lerobot's ``type`` in config.json).
+POLICIES = (SMOLVLA, DIFFUSION)
 
 
 class TrainInputError(ValueError):
@@ -54,6 +62,7 @@ class TrainRequest:
 
     dataset: Path
     out: Path
+    policy: str = SMOLVLA
     steps: int = 20000
     batch_size: int = 64
     min_batch_size: int = 1
@@ -74,7 +83,12 @@ class TrainRequest:
     @property
     def tiny(self) -> bool:
         """Return True when the policy is the tiny offline SmolVLA built from scratch."""
-        return self.base == TINY_BASE
+        return self.policy == SMOLVLA and self.base == TINY_BASE
+
+    @property
+    def diffusion(self) -> bool:
+        """Return True when the policy is lerobot's diffusion policy built from scratch."""
+        return self.policy == DIFFUSION
 
     @property
     def run_dir(self) -> Path:
@@ -166,6 +180,15 @@ def checkpoint_step(checkpoint: Path) -> int:
     return int(json.loads(state.read_text(encoding='utf-8'))['step'])
 
 
+def saved_policy_type(run_dir: Path) -> Optional[str]:
+    """Return the policy type in the last checkpoint's train_config.json (None without one)."""
+    checkpoint = last_checkpoint(run_dir)
+    if checkpoint is None:
+        return None
+    path = checkpoint / 'pretrained_model' / 'train_config.json'
+    return json.loads(path.read_text(encoding='utf-8')).get('policy', {}).get('type')
+
+
 def check_output(request: TrainRequest) -> None:
     """Refuse to overwrite another run; for ``--resume`` require a checkpoint to resume from."""
     out = request.out
@@ -175,6 +198,12 @@ def check_output(request: TrainRequest) -> None:
                 f'--resume: {out} holds no checkpoint to resume from (expected '
                 f'{request.run_dir}/checkpoints/last/pretrained_model/train_config.json); '
                 'drop --resume to start a new run')
+        saved = saved_policy_type(request.run_dir)
+        if saved is not None and saved != request.policy:
+            raise TrainInputError(
+                f'--resume: the run in {out} trains a {saved!r} policy, not {request.policy!r}: '
+                f'drop --policy (or pass --policy {saved}) to continue it, or start a '
+                f'{request.policy} run in a new --out')
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise TrainInputError(
@@ -201,9 +230,10 @@ def check_base(request: TrainRequest) -> None:
                 f'--base {base} is not a policy folder (no config.json): pass a pretrained_model '
                 'folder such as data/checkpoints/<run>/train/checkpoints/last/pretrained_model')
         policy_type = json.loads(config_path.read_text(encoding='utf-8')).get('type')
-        if policy_type != 'smolvla':
+        if policy_type != SMOLVLA:
             raise TrainInputError(
-                f'--base {base} is a {policy_type!r} policy; ar4-train fine-tunes SmolVLA')
+                f'--base {base} is a {policy_type!r} policy; ar4-train fine-tunes SmolVLA only '
+                f'(--policy {DIFFUSION} trains a diffusion policy from scratch, without --base)')
         return
     if not re.fullmatch(r'[\w.-]+/[\w.-]+', base):
         raise TrainInputError(
@@ -234,14 +264,42 @@ def check_numbers(request: TrainRequest) -> None:
             'weights, so train it fully')
 
 
+def check_policy(request: TrainRequest) -> None:
+    """Reject a policy type ar4-train does not train, and SmolVLA options given to diffusion."""
+    if request.policy not in POLICIES:
+        raise TrainInputError(
+            f'--policy {request.policy}: unknown policy type; choose one of {", ".join(POLICIES)}')
+    if not request.diffusion:
+        return
+    unused = f'--policy {DIFFUSION} trains lerobot\'s diffusion policy from scratch'
+    if request.base == TINY_BASE:
+        raise TrainInputError(
+            f'--tiny is a SmolVLA option and {unused}: drop --tiny (size the diffusion policy '
+            'with lerobot arguments after "--", e.g. "-- --policy.down_dims=[32,64,128]"), or '
+            f'drop --policy {DIFFUSION} to train the tiny SmolVLA')
+    if request.base != DEFAULT_BASE:
+        raise TrainInputError(
+            f'--base is a SmolVLA option and {unused}, with no base policy: drop --base, or '
+            f'drop --policy {DIFFUSION} to fine-tune that SmolVLA')
+    if request.vlm is not None:
+        raise TrainInputError(
+            f'--vlm is a SmolVLA option and {unused}, with no language model: drop --vlm')
+    if request.lora_rank is not None:
+        raise TrainInputError(
+            f'--lora-rank needs a pretrained SmolVLA base and {unused}, so it trains every '
+            'weight: drop --lora-rank')
+
+
 def check_request(request: TrainRequest) -> dict:
     """Run every check before training; return the dataset's info.json."""
+    check_policy(request)
     check_numbers(request)
     check_output(request)
     if request.resume:
         return {}
     info = check_dataset(request.dataset)
-    check_base(request)
+    if not request.diffusion:
+        check_base(request)
     return info
 
 
@@ -268,6 +326,9 @@ def resumed_steps(done: int, total: int, batch_size: int, new_batch: int) -> int
 
 
 def _value(value) -> str:
+    """Return a setting as draccus parses it: true/false, null, [a,b] for tuples and lists."""
+    if value is None:
+        return 'null'
     if isinstance(value, bool):
         return 'true' if value else 'false'
     if isinstance(value, (tuple, list)):
@@ -295,7 +356,15 @@ def lerobot_args(request: TrainRequest, batch_size: int, steps: int) -> List[str
         f'--seed={request.seed}',
         '--wandb.enable=false',
     ]
-    if request.tiny:
+    if request.diffusion:
+        from ar4_policy.diffusion import DIFFUSION_SETTINGS, POLICY_TYPE
+
+        # From scratch, no pretrained backbone: lerobot's cosine schedule spans the whole run.
+        args.append(f'--policy.type={POLICY_TYPE}')
+        settings = dict(DIFFUSION_SETTINGS)
+        settings.pop('push_to_hub')
+        args += [f'--policy.{key}={_value(value)}' for key, value in settings.items()]
+    elif request.tiny:
         from ar4_policy.tiny_vlm import tiny_smolvla_settings
 
         args.append('--policy.type=smolvla')
