@@ -68,6 +68,10 @@ class ChunkResult:
 class InlineExecutor:
     """Run the model synchronously inside ``submit``: the result is ready at once."""
 
+    #: The result arrives in the step that asked for it, so asking early gains nothing (and in
+    #: a simulator, whose time waits for the model, it would tie the schedule to host load).
+    answers_at_once = True
+
     def __init__(self, predict: PredictFn, clock: Callable[[], float] = time.perf_counter):
         """Wrap ``predict``; ``clock`` measures the latency reported with each result."""
         self.predict = predict
@@ -260,6 +264,8 @@ class ChunkScheduler:
     @property
     def lead_steps(self) -> int:
         """Return how many steps early the next chunk is requested (from measured latency)."""
+        if getattr(self.executor, 'answers_at_once', False):
+            return 0
         lead = int(math.ceil(self._latency_s / self.period_s - 1e-9))
         return max(0, min(lead, self.n_action_steps - 1))
 

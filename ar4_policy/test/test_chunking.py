@@ -73,6 +73,23 @@ def test_inline_model_executes_n_action_steps_per_chunk():
     assert scheduler.stats.requests == 4
 
 
+def test_slow_inline_model_still_executes_whole_chunks():
+    # An inline model answers in the step that asked (a simulator's time waits for it), so its
+    # measured latency must not make the schedule ask early: evaluation would depend on load.
+    clock = SimClock()
+
+    def slow_model(observation):
+        clock.now += 4 * PERIOD
+        return step_indexed_model(observation)
+
+    scheduler = ChunkScheduler(InlineExecutor(slow_model, clock), n_action_steps=5,
+                               period_s=PERIOD)
+    assert run_loop(scheduler, clock, 20) == [float(i) for i in range(20)]
+    assert scheduler.stats.requests == 4 and scheduler.lead_steps == 0
+    # The latency is still measured and reported.
+    assert scheduler.stats.as_dict()['median_latency_ms'] == pytest.approx(4 * PERIOD * 1e3)
+
+
 @pytest.mark.parametrize('latency_periods', [3, 7])
 def test_slow_model_keeps_rate_and_never_sends_stale_targets(latency_periods):
     clock = SimClock()
