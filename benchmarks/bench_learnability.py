@@ -21,6 +21,7 @@ README's results-table row: demonstrations, frames, steps, training time, loss, 
 
   python benchmarks/bench_learnability.py --episodes 30 --steps 4000            # CPU, ~10 min
   python benchmarks/bench_learnability.py --episodes 100 --steps 8000 --tiny-size small
+  python benchmarks/bench_learnability.py --dataset DIR --steps 4500 --policy diffusion
   python benchmarks/bench_learnability.py --dataset DIR --steps 8000 --lr 2e-4 \
       --base RUN/train/checkpoints/last/pretrained_model       # continue a run, fresh schedule
   python benchmarks/bench_learnability.py --episodes 200 --steps 20000 --base DIR --device cuda
@@ -69,7 +70,11 @@ def main(argv=None) -> int:
     parser.add_argument('--episodes', type=int, default=30, help='demonstrations to generate')
     parser.add_argument('--seed', type=int, default=0, help='seed of the demonstrations')
     parser.add_argument('--steps', type=int, default=4000, help='training steps')
-    parser.add_argument('--batch-size', type=int, default=8)
+    parser.add_argument('--batch-size', type=int, default=None,
+                        help='training batch (default: ar4-train\'s own for the policy)')
+    parser.add_argument('--policy', choices=('smolvla', 'diffusion'), default='smolvla',
+                        help='smolvla: the tiny SmolVLA (--tiny-size) or --base; diffusion: '
+                             'lerobot\'s diffusion policy from scratch (ar4-train --policy)')
     parser.add_argument('--tiny-size', choices=('tiny', 'small'), default='tiny',
                         help='from-scratch backbone when --base is not given')
     parser.add_argument('--base', help='fine-tune this SmolVLA (local folder) instead: '
@@ -96,15 +101,21 @@ def main(argv=None) -> int:
     episodes, frames = dataset_size(dataset)
 
     train = ['ar4-train', '--dataset', str(dataset), '--out', str(out / 'train'),
-             '--steps', str(args.steps), '--batch-size', str(args.batch_size),
-             '--save-freq', str(args.steps), '--log-freq', str(max(1, args.steps // 20)),
-             '--num-workers', '2']
-    train += ['--base', args.base] if args.base else ['--tiny', '--tiny-size', args.tiny_size]
+             '--steps', str(args.steps), '--save-freq', str(args.steps),
+             '--log-freq', str(max(1, args.steps // 20)), '--num-workers', '2']
+    if args.batch_size:
+        train += ['--batch-size', str(args.batch_size)]
+    if args.policy == 'diffusion':
+        train += ['--policy', 'diffusion']
+    else:
+        train += ['--base', args.base] if args.base else ['--tiny', '--tiny-size', args.tiny_size]
     if args.device:
         train += ['--device', args.device]
     if args.lr:
-        train += ['--', f'--policy.optimizer_lr={args.lr}',
-                  f'--policy.scheduler_decay_steps={args.steps}']
+        train += ['--', f'--policy.optimizer_lr={args.lr}']
+        # SmolVLA's cosine decay has its own length; the diffusion policy's spans the run.
+        if args.policy == 'smolvla':
+            train.append(f'--policy.scheduler_decay_steps={args.steps}')
     train_s = run(train, out / 'train.log')
 
     success = {}
@@ -127,15 +138,21 @@ def main(argv=None) -> int:
     # results.json names the checkpoint folder ar4-eval resolved from the run folder.
     config = json.loads((Path(results['policy']) / 'config.json').read_text())
     loss = last_loss(out / 'train.log')
-    policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
+    record = json.loads((out / 'train' / 'ar4_train.json').read_text())
+    batch_size = record['sessions'][-1]['attempts'][-1]['batch_size']
+    if args.policy == 'diffusion':
+        policy, chunk_size = '`diffusion` from scratch', config['horizon']
+    else:
+        policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
+        chunk_size = config['chunk_size']
     print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
                       'generate_s': round(generate_s, 1), 'policy': policy,
-                      'chunk_size': config['chunk_size'], 'steps': args.steps,
-                      'batch_size': args.batch_size, 'lr': config['optimizer_lr'],
+                      'chunk_size': chunk_size, 'steps': args.steps,
+                      'batch_size': batch_size, 'lr': config['optimizer_lr'],
                       'train_s': round(train_s, 1), 'final_loss': loss,
                       'n_action_steps': executed, 'success': success,
                       'work_folder': str(out)}))
-    print(f'| {policy}, {episodes} demos | {config["chunk_size"]} | {args.steps:,} steps, '
+    print(f'| {policy}, {episodes} demos | {chunk_size} | {args.steps:,} steps, '
           f'{train_s / 60:.0f} min | {loss} | {executed} | '
           f'random / zero noise | {success["random"]}, {success["zero noise"]} |')
     return 0

@@ -87,3 +87,19 @@ def test_trapezoid_profile():
     assert profile[0] == 0.0 and profile[-1] == pytest.approx(1.0)
     assert np.all(np.diff(profile) >= 0)
     assert np.max(np.diff(profile)) * 100 == pytest.approx(1 / 0.75, rel=0.02)
+
+
+def test_similar_scenes_get_the_same_grasp(headless_twin, expert):
+    # A policy can only learn one grasp per scene: with the fastest motion as the criterion,
+    # cubes of the same yaw were taken a quarter turn apart with the wrist bent either way.
+    task = headless_twin.parse_task('place the teal cube on the top shelf')
+    grasps = []
+    for seed in range(8):
+        headless_twin.reset(seed=seed)
+        plan = expert.plan(task)
+        grasps.append(plan.targets[plan.phases.index('close'), :6])
+    grasps = np.array(grasps)
+    # Cube offsets of +-2 cm and yaws of +-0.3 rad: the wrist joints stay within one branch.
+    spread = grasps.max(axis=0) - grasps.min(axis=0)
+    assert np.all(spread[3:] < 1.0), spread
+    assert np.all(grasps[:, 4] > 0), grasps[:, 4]
