@@ -60,11 +60,6 @@ def diffusion_config(device: Optional[str] = 'cpu', **overrides):
     """
     from lerobot.policies.diffusion.configuration_diffusion import DiffusionConfig
 
-    from ar4_policy.tiny_vlm import contract_features
+    from ar4_policy.tiny_vlm import contract_config
 
-    settings = dict(DIFFUSION_SETTINGS)
-    settings['device'] = device
-    if 'input_features' not in overrides or 'output_features' not in overrides:
-        settings.update(contract_features())
-    settings.update(overrides)
-    return DiffusionConfig(**settings)
+    return contract_config(DiffusionConfig, DIFFUSION_SETTINGS, device, overrides)

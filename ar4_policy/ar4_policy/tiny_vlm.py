@@ -267,9 +267,20 @@ def tiny_smolvla_config(vlm_path: Union[str, Path], device: Optional[str] = 'cpu
     """
     from lerobot.policies.smolvla.configuration_smolvla import SmolVLAConfig
 
-    settings = tiny_smolvla_settings(vlm_path)
+    return contract_config(SmolVLAConfig, tiny_smolvla_settings(vlm_path), device, overrides)
+
+
+def contract_config(config_class, settings: Dict[str, object], device: Optional[str],
+                    overrides: Dict[str, object]):
+    """
+    Return ``config_class`` built from ``settings`` for the AR4 dataset contract.
+
+    The device is set, the features follow :func:`contract_features` unless
+    ``input_features``/``output_features`` are both overridden, then ``overrides`` apply.
+    """
+    settings = dict(settings)
     settings['device'] = device
     if 'input_features' not in overrides or 'output_features' not in overrides:
         settings.update(contract_features())
     settings.update(overrides)
-    return SmolVLAConfig(**settings)
+    return config_class(**settings)

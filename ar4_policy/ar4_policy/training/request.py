@@ -38,6 +38,7 @@ from pathlib import Path
 import re
 from typing import List, Optional, Tuple
 
+from ar4_policy.diffusion import POLICY_TYPE as DIFFUSION_POLICY_TYPE
 from ar4_teleop.recording import features as contract
 
 RUN_SUBDIR = 'train'
@@ -47,7 +48,7 @@ TINY_BASE = 'tiny'
 DEFAULT_BASE = 'lerobot/smolvla_base'
 DEFAULT_CHECKPOINT_ROOT = Path('data') / 'checkpoints'
 SMOLVLA = 'smolvla'
-DIFFUSION = 'diffusion'
+DIFFUSION = DIFFUSION_POLICY_TYPE
 #: The policy types ar4-train trains (lerobot's ``type`` in config.json).
 POLICIES = (SMOLVLA, DIFFUSION)
 
@@ -357,17 +358,17 @@ def lerobot_args(request: TrainRequest, batch_size: int, steps: int) -> List[str
         '--wandb.enable=false',
     ]
     if request.diffusion:
-        from ar4_policy.diffusion import DIFFUSION_SETTINGS, POLICY_TYPE
+        from ar4_policy.diffusion import DIFFUSION_SETTINGS
 
         # From scratch, no pretrained backbone: lerobot's cosine schedule spans the whole run.
-        args.append(f'--policy.type={POLICY_TYPE}')
+        args.append(f'--policy.type={DIFFUSION}')
         settings = dict(DIFFUSION_SETTINGS)
         settings.pop('push_to_hub')
         args += [f'--policy.{key}={_value(value)}' for key, value in settings.items()]
     elif request.tiny:
         from ar4_policy.tiny_vlm import tiny_smolvla_settings
 
-        args.append('--policy.type=smolvla')
+        args.append(f'--policy.type={SMOLVLA}')
         settings = tiny_smolvla_settings(request.tiny_vlm_dir)
         settings.pop('push_to_hub')
         # Trained from scratch: the learning rate decays over the whole run, not 1000 steps.
