@@ -16,8 +16,9 @@
 The scripted expert: a top-down pick and place planned with the twin's own kinematics.
 
 From the cube pose at the start of the episode it plans, frame by frame (30 per second), the
-absolute targets a teleoperator would have commanded: approach above the cube with the jaws open,
-descend, close, lift, move above the goal tier, descend, open, retreat. Straight segments are
+absolute targets a teleoperator would have commanded: look down from a fixed pose above the
+cube's unrandomised place, approach above the cube with the jaws open, descend, close, lift, move
+above the goal tier, descend, open, retreat. Straight segments are
 solved with inverse kinematics at every frame; the long moves interpolate in joint space with a
 trapezoidal velocity profile whose duration keeps every joint under its velocity limit.
 """
@@ -37,6 +38,8 @@ from .tasks import Task
 FPS = 30
 #: Pad centre heights above the cube centre / release point (m).
 APPROACH_CLEARANCE_M = 0.05
+#: Pad centre height of the look pose above the task cube's unrandomised centre (m).
+LOOK_HEIGHT_M = 0.12
 GRASP_OFFSET_M = 0.002
 RELEASE_GAP_M = 0.004
 #: Height above the highest tier surface the cube travels at (m, cube bottom).
@@ -269,12 +272,20 @@ class ScriptedExpert:
         yaws = [cube_yaw + k * math.pi / 2 for k in range(4)]
         grasp = cube_position + np.array([0.0, 0.0, GRASP_OFFSET_M])
         above = grasp + np.array([0.0, 0.0, APPROACH_CLEARANCE_M])
-        (_, q_above), yaw, tilt = self._best_grasp([grasp, above], yaws, q0,
+        # Look first: the camera reaches the same pose above where the cube would be without
+        # randomisation, whatever the arm's start, so the image that decides the grasp is taken
+        # from one viewpoint, close up. Straight from the start, the cube is a few pixels wide
+        # and the view shifts with the start pose: a policy learned the mean grasp instead.
+        look = np.array(cube.position, dtype=float) + np.array([0.0, 0.0, LOOK_HEIGHT_M])
+        (q_look,), _, _ = self._best_grasp([look], [GRASP_REFERENCE_YAW], q0,
+                                           GRASP_REFERENCE_YAW)
+        move = self._joint_move(q0, q_look, minimum_s=0.8)
+        jaw = gripper0 + trapezoid(np.linspace(0, 1, len(move))) * (self.gripper_open - gripper0)
+        add('look', move, jaw)
+        (_, q_above), yaw, tilt = self._best_grasp([grasp, above], yaws, q_look,
                                                    GRASP_REFERENCE_YAW)
         rotation = down_rotation(yaw, tilt)
-        move = self._joint_move(q0, q_above, minimum_s=0.8)
-        jaw = gripper0 + trapezoid(np.linspace(0, 1, len(move))) * (self.gripper_open - gripper0)
-        add('approach', move, jaw)
+        add('approach', self._joint_move(q_look, q_above), self.gripper_open)
         descend = self._linear_move(q_above, above, grasp, rotation)
         add('descend', descend, self.gripper_open)
         hold('settle', descend[-1], self.gripper_open, SETTLE_S)
