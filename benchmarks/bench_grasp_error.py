@@ -53,12 +53,16 @@ def grasp_errors(policy: str, task_text: str, episodes: int, seed: int, max_step
     steps = n_action_steps or runner.n_action_steps
 
     class ProbedTwin(AR4Twin):
-        """The twin, noting the cube's position relative to the pads when the jaws close."""
+        """The twin, noting the cube's start offset and its place relative to the closing pads."""
+
+        colour = None
 
         def reset(self, seed=None, randomize=True):
             observation = super().reset(seed=seed, randomize=randomize)
             self.widest = self.gripper()
             self.error = None
+            if self.colour is not None:
+                self.start = self.cube_poses()[self.colour][0][:2] - nominal
             return observation
 
         def step(self, targets7):
@@ -66,29 +70,23 @@ def grasp_errors(policy: str, task_text: str, episodes: int, seed: int, max_step
             self.widest = max(self.widest, self.gripper())
             if self.error is None and self.gripper() < self.widest - CLOSING_M:
                 pads, _ = self.pad_pose()
-                self.error = self.cube_poses()[colour][0][:2] - pads[:2]
+                self.error = self.cube_poses()[self.colour][0][:2] - pads[:2]
             return observation
 
     rows = []
     with ProbedTwin(render=True) as env:
-        colour = env.parse_task(task_text).colour
-        nominal = np.array(env.scene.cube(colour).position[:2])
+        env.colour = env.parse_task(task_text).colour
+        nominal = np.array(env.scene.cube(env.colour).position[:2])
         for index in range(episodes):
             result = rollout(env, runner.predict_chunk, task_text, seed + index, max_steps,
                              n_action_steps=steps, reset_model=runner.reset, keep_frames=False)
             error = None if env.error is None else env.error * 1000.0
-            # rollout resets the twin itself, so the start offset is read back from the seed
-            start = _start_offset(env, seed + index, colour, nominal)
+            start = env.start * 1000.0
             rows.append((seed + index, result.success, start, error))
             print(f'  seed {seed + index}: {"success" if result.success else "failure"}, cube '
                   f'start offset {_mm(start)}, cube minus pads at first close '
                   f'{"never closed" if error is None else _mm(error)}', flush=True)
     return rows
-
-
-def _start_offset(env, seed: int, colour: str, nominal) -> np.ndarray:
-    env.reset(seed=seed)
-    return (env.cube_poses()[colour][0][:2] - nominal) * 1000.0
 
 
 def _mm(xy) -> str:

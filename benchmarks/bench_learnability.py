@@ -35,6 +35,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from types import SimpleNamespace
+
+from ar4_policy.runner import POLICY_TYPES
 
 TASK = 'place the teal cube on the top shelf'
 
@@ -140,11 +143,12 @@ def main(argv=None) -> int:
     loss = last_loss(out / 'train.log')
     record = json.loads((out / 'train' / 'ar4_train.json').read_text())
     batch_size = record['sessions'][-1]['attempts'][-1]['batch_size']
+    # The runner's own definition of a chunk for the checkpoint's policy type.
+    chunk_size = POLICY_TYPES[config['type']].chunk_size(SimpleNamespace(**config))
     if args.policy == 'diffusion':
-        policy, chunk_size = '`diffusion` from scratch', config['horizon']
+        policy = '`diffusion` from scratch'
     else:
         policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
-        chunk_size = config['chunk_size']
     print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
                       'generate_s': round(generate_s, 1), 'policy': policy,
                       'chunk_size': chunk_size, 'steps': args.steps,

@@ -18,9 +18,9 @@ The scripted expert: a top-down pick and place planned with the twin's own kinem
 From the cube pose at the start of the episode it plans, frame by frame (30 per second), the
 absolute targets a teleoperator would have commanded: look down from a fixed pose above the
 cube's unrandomised place, approach above the cube with the jaws open, descend, close, lift, move
-above the goal tier, descend, open, retreat. Straight segments are
-solved with inverse kinematics at every frame; the long moves interpolate in joint space with a
-trapezoidal velocity profile whose duration keeps every joint under its velocity limit.
+above the goal tier, descend, open, retreat. Straight segments are solved with inverse
+kinematics at every frame; the long moves interpolate in joint space with a trapezoidal velocity
+profile whose duration keeps every joint under its velocity limit.
 """
 
 from dataclasses import dataclass
