@@ -219,7 +219,7 @@ def build_parser() -> argparse.ArgumentParser:
                              'folder or a training output folder (uses checkpoints/last)')
     parser.add_argument('--task', required=True, metavar='TEXT',
                         help='instruction given to the policy and checked by the twin, e.g. '
-                             '"place the red cube on the top shelf"')
+                             '"place the teal cube on the top shelf"')
     parser.add_argument('--episodes', type=int, default=10, metavar='N',
                         help='number of episodes (default: %(default)s)')
     parser.add_argument('--out', required=True, metavar='DIR',

@@ -15,7 +15,7 @@
 """
 Run the SmolVLA policy node against a running robot or simulation.
 
-Usage: ros2 launch ar4_policy infer.launch.py checkpoint:=DIR task:="place the red cube on
+Usage: ros2 launch ar4_policy infer.launch.py checkpoint:=DIR task:="place the teal cube on
 the top shelf". CHECKPOINT and TASK in the environment are the defaults (the compose service
 ``infer`` sets them).
 """
@@ -36,7 +36,7 @@ def generate_launch_description():
                         'run folder (default: $CHECKPOINT).'),
         DeclareLaunchArgument(
             'task', default_value=EnvironmentVariable('TASK', default_value=''),
-            description='language instruction, e.g. "place the red cube on the top shelf" '
+            description='language instruction, e.g. "place the teal cube on the top shelf" '
                         '(default: $TASK).'),
         DeclareLaunchArgument('device', default_value='cpu',
                               description='torch device for the policy: cpu or cuda.'),
