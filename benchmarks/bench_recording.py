@@ -29,6 +29,7 @@ import time
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / 'ar4_teleop'), str(ROOT / 'ar4_description')]
 
+from ar4_teleop.recording.commanded import TrajectoryWindow  # noqa: E402
 from ar4_teleop.recording.features import (  # noqa: E402
     dataset_features, FPS, IMAGE_SHAPE, ROBOT_TYPE)
 from ar4_teleop.recording.sync import FrameAssembler  # noqa: E402
@@ -50,8 +51,8 @@ def _images(count):
 def bench_core_writer(root, images, frames, paced):
     """Return (fps, median ms per frame, dropped) for the assembler + writer."""
     assembler = FrameAssembler('bench', 'command')
-    assembler.set_arm_command(np.zeros(6))
-    assembler.set_gripper_command(0.0)
+    assembler.add_trajectory(TrajectoryWindow(0, np.array([PERIOD]), np.zeros((1, 6))), 0)
+    assembler.add_gripper_target(0, 0.0)
     times = []
     with DatasetWriter.open(root, log=lambda m: None) as writer:
         assembler.start_episode()

@@ -107,8 +107,10 @@ def joint_trajectory_msg(classes, joint_names: Sequence[str], times: Sequence[fl
 
     ``positions`` (and the optional ``velocities`` and ``accelerations``) hold one row per
     point, one column per joint name; left out, those fields stay empty. ``times`` are the
-    points' time_from_start in seconds, positive and strictly increasing (the joint trajectory
-    controller rejects anything else). The default zero stamp starts the trajectory on receipt.
+    points' time_from_start in seconds, strictly increasing (the joint trajectory controller
+    rejects anything else) and positive; the first may be 0 only under a non-zero stamp, as in
+    MoveIt Servo's windows (with a zero stamp it would be a step to that point on receipt). The
+    default zero stamp starts the trajectory on receipt.
     Raise MessageError for mismatched sizes, non-finite values or bad times.
     """
     times = np.asarray(times, dtype=np.float64).reshape(-1)
@@ -129,8 +131,8 @@ def joint_trajectory_msg(classes, joint_names: Sequence[str], times: Sequence[fl
         rows[label] = values
     if 'positions' not in rows:
         raise MessageError('a trajectory needs positions')
-    if times.size == 0 or not np.all(np.isfinite(times)) or times[0] <= 0.0 \
-            or np.any(np.diff(times) <= 0.0):
+    first_ok = times.size and (times[0] > 0.0 or (times[0] == 0.0 and stamp_ns != 0))
+    if not first_ok or not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0.0):
         raise MessageError(f'times must be positive and strictly increasing, got '
                            f'{times.tolist()}')
     point_class = classes.JointTrajectoryPoint

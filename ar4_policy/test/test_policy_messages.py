@@ -18,7 +18,8 @@ from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import (duration_msg, float64_msg, gripper_goal_msg,
                                           message_classes)
 from ar4_policy.policy_messages import GripperCommandGate, joint_trajectory_msg
-from ar4_teleop.recording.adapters import float64_value, trajectory_targets
+from ar4_teleop.recording.adapters import float64_value, trajectory_window
+from ar4_teleop.recording.commanded import CommandedTrajectory
 import numpy as np
 import pytest
 from rosbags.typesys import get_types_from_msg, get_typestore, Stores
@@ -57,8 +58,14 @@ def test_trajectory_is_one_point_reached_after_one_period_starting_now(store, cl
     # Round trip through CDR: every field has the right type for the real definition.
     data = store.serialize_cdr(msg, 'trajectory_msgs/msg/JointTrajectory')
     back = store.deserialize_cdr(data, 'trajectory_msgs/msg/JointTrajectory')
-    # The recorder reads it back as the commanded action with its own adapter.
-    np.testing.assert_allclose(trajectory_targets(back, constants.joint_names), target)
+    # The recorder reads it back with the commanded-target contract: received while the image
+    # stamped t is processed (a zero stamp starts on receipt), sampled at t + one period, it is
+    # the target, the action the policy was trained to output.
+    window = trajectory_window(back, constants.joint_names)
+    commanded = CommandedTrajectory(6)
+    image_ns, received_ns = 10_000_000_000, 10_040_000_000
+    assert commanded.offer(window, received_ns) is None
+    np.testing.assert_allclose(commanded.sample(image_ns + 33_333_333), target)
 
 
 def test_time_from_start_is_never_shorter_than_a_period(classes):

@@ -37,7 +37,7 @@ from rclpy.node import Node
 from rclpy.qos import (DurabilityPolicy, QoSProfile, qos_profile_sensor_data, ReliabilityPolicy)
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 from sensor_msgs.msg import Image, JointState
-from std_msgs.msg import Float64, String
+from std_msgs.msg import Bool, Float64, String
 from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
@@ -73,7 +73,8 @@ class RecorderNode(Node):
         topics = {key: p(f'{key}_topic', default, f'{key} topic') for key, default in (
             ('image', '/wrist_camera/image'), ('joint_states', '/joint_states'),
             ('command', '/joint_trajectory_controller/joint_trajectory'),
-            ('gripper', '/gripper_target'), ('control', '/episode_control'))}
+            ('gripper', '/gripper_target'), ('control', '/episode_control'),
+            ('homing', '/ar4_teleop/homing'))}
         if action_source not in ACTION_SOURCES or gap_policy not in GAP_POLICIES:
             raise ValueError(f'action_source must be one of {ACTION_SOURCES}, gap_policy one of '
                              f'{GAP_POLICIES}')
@@ -90,11 +91,14 @@ class RecorderNode(Node):
                                  qos_profile_sensor_data)
         self.create_subscription(JointState, topics['joint_states'], self.session.on_joint_state,
                                  reliable)
-        self.create_subscription(JointTrajectory, topics['command'], self.session.on_trajectory,
-                                 reliable)
-        self.create_subscription(Float64, topics['gripper'], self.session.on_gripper_target,
-                                 reliable)
+        # Commands carry their receipt time on the node clock, the clock of the image and joint
+        # state stamps when use_sim_time is set (a zero-stamped trajectory starts on receipt).
+        self.create_subscription(JointTrajectory, topics['command'], lambda msg: (
+            self.session.on_trajectory(msg, self.get_clock().now().nanoseconds)), reliable)
+        self.create_subscription(Float64, topics['gripper'], lambda msg: (
+            self.session.on_gripper_target(msg, self.get_clock().now().nanoseconds)), reliable)
         self.create_subscription(String, topics['control'], self._on_control, reliable)
+        self.create_subscription(Bool, topics['homing'], self.session.on_homing, latched)
         self.state_pub = self.create_publisher(String, '/recorder/state', latched)
         self.home_client = self.create_client(Trigger, '/ar4_teleop/go_home')
         self._published = None

@@ -50,7 +50,7 @@ from rclpy.node import Node
 from rclpy.qos import (
     DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from sensor_msgs.msg import JointState
-from std_msgs.msg import Float64, Header, String
+from std_msgs.msg import Bool, Float64, Header, String
 from std_srvs.srv import SetBool, Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
@@ -75,6 +75,7 @@ TOPICS = {
     'episode_control_topic': ('/episode_control', 'std_msgs/String save/discard/home requests'),
     'recorder_state_topic': ('/recorder/state', 'std_msgs/String recorder state (latched)'),
     'go_home_service': ('/ar4_teleop/go_home', 'std_srvs/Trigger homing service offered'),
+    'homing_state_topic': ('/ar4_teleop/homing', 'std_msgs/Bool: homing now (latched)'),
 }
 
 
@@ -114,6 +115,8 @@ class TeleopNode(Node):
             Float64, topic['gripper_target_topic'], COMMAND_QOS)
         self.episode_pub = self.create_publisher(
             String, topic['episode_control_topic'], COMMAND_QOS)
+        # Latched so that a recorder started mid-homing learns it (it refuses to arm a take).
+        self.homing_pub = self.create_publisher(Bool, topic['homing_state_topic'], LATCHED_QOS)
         self.create_subscription(JointState, topic['joint_states_topic'], self._on_joint_state,
                                  qos_profile_sensor_data)
         self.create_subscription(String, topic['recorder_state_topic'], self._on_recorder_state,
@@ -130,6 +133,7 @@ class TeleopNode(Node):
         self.servo_ready = False
         self.switch_pending = False
         self.homing = False
+        self.homing_pub.publish(Bool(data=False))
         self.homing_plan = None
         self.homing_timer = None
 
@@ -301,6 +305,7 @@ class TeleopNode(Node):
         except HomingError as error:
             return False, f'cannot plan homing: {error}'
         self.homing = True
+        self.homing_pub.publish(Bool(data=True))
         self.homing_plan = plan
         if self.pause_client.service_is_ready():
             self.pause_client.call_async(SetBool.Request(data=True)).add_done_callback(
@@ -328,6 +333,7 @@ class TeleopNode(Node):
         if self.pause_client.service_is_ready():
             self.pause_client.call_async(SetBool.Request(data=False))
         self.homing = False
+        self.homing_pub.publish(Bool(data=False))
         self.get_logger().info('homing done; Servo resumed')
 
     def close(self):

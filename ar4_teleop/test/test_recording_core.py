@@ -17,6 +17,7 @@
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import time_msg
 from ar4_teleop.recording import adapters
+from ar4_teleop.recording.commanded import TrajectoryWindow
 from ar4_teleop.recording.episode import (
     Action, CONTROL_MAP, control_event, decode_keys, episode_summary, EpisodeStateMachine, Event,
     key_event, State, status_line)
@@ -84,20 +85,22 @@ def test_image_errors_are_clear():
         adapters.image_to_rgb(short)
 
 
-def test_trajectory_first_point_and_gripper():
-    point = JointTrajectoryPoint(positions=np.array([3.0, 2.0, 1.0]), velocities=np.zeros(0),
-                                 accelerations=np.zeros(0), effort=np.zeros(0),
+def test_trajectory_window_and_gripper():
+    point = JointTrajectoryPoint(positions=np.array([3.0, 2.0, 1.0, 4.0, 5.0, 6.0]),
+                                 velocities=np.zeros(0), accelerations=np.zeros(0),
+                                 effort=np.zeros(0),
                                  time_from_start=Duration(sec=0, nanosec=33_000_000))
-    later = JointTrajectoryPoint(positions=np.array([9.0, 9.0, 9.0]), velocities=np.zeros(0),
+    later = JointTrajectoryPoint(positions=np.full(6, 9.0), velocities=np.zeros(0),
                                  accelerations=np.zeros(0), effort=np.zeros(0),
                                  time_from_start=Duration(sec=1, nanosec=0))
-    msg = JointTrajectory(header=_header(), joint_names=['joint_3', 'joint_2', 'joint_1'],
-                          points=[point, later])
-    targets = adapters.trajectory_targets(msg, ARM)
-    np.testing.assert_allclose(targets[:3], [1.0, 2.0, 3.0])
-    assert np.isnan(targets[3:]).all()
-    empty = JointTrajectory(header=_header(), joint_names=['joint_1'], points=[])
-    assert adapters.trajectory_targets(empty, ARM) is None
+    names = ['joint_3', 'joint_2', 'joint_1', 'joint_4', 'joint_5', 'joint_6']
+    msg = JointTrajectory(header=_header(7), joint_names=names, points=[point, later])
+    window = adapters.trajectory_window(msg, ARM)
+    assert window.stamp_ns == 7 and window.offsets_ns.tolist() == [33_000_000, 1_000_000_000]
+    np.testing.assert_allclose(window.positions[0], [1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    empty = JointTrajectory(header=_header(), joint_names=ARM, points=[])
+    with pytest.raises(adapters.MessageError, match='no points'):
+        adapters.trajectory_window(empty, ARM)
     assert adapters.float64_value(Float64(data=0.012)) == pytest.approx(0.012)
     with pytest.raises(adapters.MessageError):
         adapters.float64_value(Float64(data=float('nan')))
@@ -117,10 +120,12 @@ def test_assembler_command_source_uses_state_at_or_before_image():
     # No command yet: the action holds the state and is counted.
     np.testing.assert_allclose(frames[0][ACTION_KEY], np.full(7, 1.0))
     assert assembler.quality.held_actions == 1
-    assembler.set_arm_command(np.arange(6.0))
-    assembler.set_gripper_command(0.01)
+    # A one-point trajectory to reach at 3 periods: the image at 2 periods takes it whole.
+    window = TrajectoryWindow(PERIOD, np.array([2 * PERIOD]), np.arange(6.0)[None, :] * 2)
+    assert assembler.add_trajectory(window, PERIOD)
+    assembler.add_gripper_target(2 * PERIOD, 0.01)
     frames = assembler.add_image(2 * PERIOD, _rgb())
-    np.testing.assert_allclose(frames[0][ACTION_KEY], list(range(6)) + [0.01], rtol=1e-6)
+    np.testing.assert_allclose(frames[0][ACTION_KEY], list(range(0, 12, 2)) + [0.01], rtol=1e-6)
     np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 2.0))
     assert not assembler.quality.has_gaps and assembler.quality.frames == 2
 

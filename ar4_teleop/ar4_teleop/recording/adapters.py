@@ -22,9 +22,10 @@ attribute, number sequences go through ``np.asarray`` (rclpy gives array.array, 
 Messages are built from a class passed in, with every field given by keyword.
 """
 
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
-from ar4_description.ros_messages import MessageError
+from ar4_description.ros_messages import MessageError, stamp_ns
+from ar4_teleop.recording.commanded import TrajectoryWindow
 from ar4_teleop.recording.features import IMAGE_SHAPE
 import numpy as np
 
@@ -83,26 +84,39 @@ def rgb_to_image_msg(image_class, header, rgb: np.ndarray):
                        data=np.ascontiguousarray(rgb, dtype=np.uint8).reshape(-1))
 
 
-def trajectory_targets(msg, names: Sequence[str]) -> Optional[np.ndarray]:
+def trajectory_window(msg, names: Sequence[str]) -> TrajectoryWindow:
     """
-    Return the first point's positions of a trajectory_msgs/JointTrajectory in ``names`` order.
+    Return a trajectory_msgs/JointTrajectory as a TrajectoryWindow with columns in ``names``.
 
-    Joints the trajectory does not command are NaN (the caller keeps their previous target).
-    Return None for a trajectory without points; raise MessageError on non-finite targets or a
-    point whose positions do not match the joint names.
+    The controller drives exactly ``names`` and rejects partial goals
+    (``allow_partial_joints_goal: false`` in controllers.yaml), so does this: raise MessageError
+    for unknown, missing or repeated joints, a point whose positions do not match the joint
+    names, or no points. Timing is checked by ``CommandedTrajectory.offer``.
     """
+    joint_names = list(msg.joint_names)
     points = list(msg.points)
     if not points:
-        return None
-    joint_names = list(msg.joint_names)
-    positions = np.asarray(points[0].positions, dtype=np.float64)
-    if positions.size != len(joint_names):
-        raise MessageError(f'trajectory point has {positions.size} positions for '
-                           f'{len(joint_names)} joints')
-    if not np.all(np.isfinite(positions)):
-        raise MessageError('trajectory point has non-finite positions')
-    index = {name: i for i, name in enumerate(joint_names)}
-    return np.array([positions[index[n]] if n in index else np.nan for n in names])
+        raise MessageError('trajectory has no points')
+    unknown = [name for name in joint_names if name not in names]
+    if unknown:
+        raise MessageError(f'trajectory names joints the arm controller does not drive: '
+                           f'{", ".join(unknown)}')
+    missing = [name for name in names if name not in joint_names]
+    if missing:
+        raise MessageError(f'trajectory lacks {", ".join(missing)}; the controller rejects '
+                           'partial goals')
+    if len(set(joint_names)) != len(joint_names):
+        raise MessageError('trajectory names a joint twice')
+    rows = []
+    for number, point in enumerate(points):
+        positions = np.asarray(point.positions, dtype=np.float64).reshape(-1)
+        if positions.size != len(joint_names):
+            raise MessageError(f'trajectory point {number} has {positions.size} positions for '
+                               f'{len(joint_names)} joints')
+        rows.append(positions)
+    order = [joint_names.index(name) for name in names]
+    offsets = np.array([stamp_ns(point.time_from_start) for point in points], dtype=np.int64)
+    return TrajectoryWindow(stamp_ns(msg.header.stamp), offsets, np.stack(rows)[:, order])
 
 
 def float64_value(msg) -> float:

@@ -17,8 +17,8 @@ The episode state machine, the keyboard decoder and the status line (pure).
 
 States: idle -> recording (arm) -> idle after save or discard; recording -> paused when the
 maximum episode duration is reached, waiting for save or discard; any state -> finished on quit
-(the take in progress is discarded). Homing is allowed only when idle. Each transition names the
-actions the caller must perform, in order.
+(the take in progress is discarded). Homing is allowed only when idle, and no take is armed while
+the arm is being homed. Each transition names the actions the caller must perform, in order.
 """
 
 from dataclasses import dataclass
@@ -107,12 +107,18 @@ class EpisodeStateMachine:
             raise ValueError('maximum episode duration must be >= 0 (0 disables the limit)')
         self.state = State.IDLE
         self.max_duration_s = float(max_duration_s)
+        #: True while the teleop node homes the arm: a take armed then would record the homing
+        #: trajectory, which is no demonstration.
+        self.homing = False
 
     def handle(self, event: Event) -> Transition:
         """Apply an event and return the transition (refused events leave the state as is)."""
         source = self.state
         if source is State.FINISHED:
             return Transition(source, event, source, (), 'recorder finished', False)
+        if event is Event.ARM and source is State.IDLE and self.homing:
+            return Transition(source, event, source, (), 'the arm is being homed: arm the take '
+                              'when homing is done', False)
         entry = _TABLE.get((source, event))
         if entry is None:
             message = _REFUSALS.get((source, event), f'{event.value} ignored while {source.value}')

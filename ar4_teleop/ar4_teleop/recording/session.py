@@ -54,13 +54,18 @@ class RecordingSession:
         self.log = log
         self.home = home
         self.machine = EpisodeStateMachine(max_duration_s)
-        self.assembler = FrameAssembler(task, action_source, fps, state_tolerance_s)
+        self._assembler_args = (task, action_source, fps, state_tolerance_s)
+        self.assembler = FrameAssembler(*self._assembler_args)
         self.saves: List[Future] = []
         self.saved: List[SavedEpisode] = []
         self.discarded = 0
         self._episode_index = writer.next_episode_index
 
     # ----------------------------------------------------------------- messages
+    def reset_inputs(self) -> None:
+        """Forget every joint state and command (a new stream, e.g. the next bag, begins)."""
+        self.assembler = FrameAssembler(*self._assembler_args)
+
     def on_joint_state(self, msg) -> None:
         """Take a sensor_msgs/JointState (stamped by its header)."""
         try:
@@ -70,22 +75,30 @@ class RecordingSession:
             return
         self.assembler.add_state(ros_messages.stamp_ns(msg.header.stamp), state)
 
-    def on_trajectory(self, msg) -> None:
-        """Take a trajectory_msgs/JointTrajectory: its first point is the commanded arm target."""
-        try:
-            targets = adapters.trajectory_targets(msg, self.arm_names)
-        except ros_messages.MessageError as error:
-            self.assembler.quality.note(f'command ignored: {error}')
-            return
-        if targets is not None:
-            self.assembler.set_arm_command(targets)
+    def on_trajectory(self, msg, receive_ns: int) -> None:
+        """
+        Take a trajectory_msgs/JointTrajectory received at ``receive_ns`` (stamp clock).
 
-    def on_gripper_target(self, msg) -> None:
-        """Take a std_msgs/Float64 gripper target (metres per jaw, 0 = closed)."""
+        It replaces the commanded trajectory as it does in the controller; see
+        ``recording.commanded`` for how a frame's arm action is read from it.
+        """
         try:
-            self.assembler.set_gripper_command(adapters.float64_value(msg))
+            window = adapters.trajectory_window(msg, self.arm_names)
+        except ros_messages.MessageError as error:
+            self.assembler.reject_command(str(error))
+            return
+        self.assembler.add_trajectory(window, receive_ns)
+
+    def on_gripper_target(self, msg, receive_ns: int) -> None:
+        """Take a std_msgs/Float64 gripper target (metres per jaw, 0 = closed) and its receipt."""
+        try:
+            self.assembler.add_gripper_target(receive_ns, adapters.float64_value(msg))
         except ros_messages.MessageError as error:
             self.assembler.quality.note(f'gripper command ignored: {error}')
+
+    def on_homing(self, msg) -> None:
+        """Take the teleop's std_msgs/Bool homing state: no take is armed while it is true."""
+        self.machine.homing = bool(msg.data)
 
     def on_image(self, msg) -> int:
         """Take a sensor_msgs/Image; return the number of frames written (0 when not recording)."""

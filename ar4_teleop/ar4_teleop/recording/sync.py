@@ -16,8 +16,11 @@
 Frame assembly on the camera clock.
 
 One frame per camera image: the joint state is the latest at or before the image stamp (within a
-tolerance), the action comes from the selected source. Nothing is invented: an image whose inputs
-are missing or stale is counted and skipped, and the episode is marked as having gaps, because
+tolerance), the action comes from the selected source. With the ``command`` source the action
+follows the commanded-target contract of ``recording.commanded``: the arm's is the most recent
+commanded trajectory sampled one frame period after the image stamp, the gripper's the latest
+target received at or before the image stamp. Nothing is invented: an image whose inputs are
+missing or stale is counted and skipped, and the episode is marked as having gaps, because
 LeRobot timestamps are frame_index / fps and a skipped frame warps time.
 """
 
@@ -25,6 +28,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Deque, List, Optional, Sequence, Tuple
 
+from ar4_teleop.recording.commanded import (
+    CommandedTrajectory, GripperTargets, TrajectoryWindow)
 from ar4_teleop.recording.features import build_frame, FPS
 import numpy as np
 
@@ -45,6 +50,7 @@ class EpisodeQuality:
     bad_states: int = 0
     non_monotonic_states: int = 0
     held_actions: int = 0
+    rejected_commands: int = 0
     messages: List[str] = field(default_factory=list)
 
     @property
@@ -74,6 +80,8 @@ class EpisodeQuality:
             parts.append(f'{self.bad_states} unusable joint states')
         if self.held_actions:
             parts.append(f'{self.held_actions} actions held at the state (no command yet)')
+        if self.rejected_commands:
+            parts.append(f'{self.rejected_commands} commanded trajectories rejected')
         if self.early_images:
             parts.append(f'{self.early_images} extra images skipped (camera faster than fps)')
         return ', '.join(parts)
@@ -84,7 +92,7 @@ class FrameAssembler:
     Turn timestamped images, joint states and commands into LeRobot frames.
 
     Times are integer nanoseconds on one clock (the camera's; sim time in simulation). Inputs are
-    kept between episodes (the last command stays valid), counters are per episode.
+    kept between episodes (the trajectory in force stays in force), counters are per episode.
     """
 
     def __init__(self, task: str, action_source: str = 'command', fps: int = FPS,
@@ -100,8 +108,8 @@ class FrameAssembler:
         self.period_ns = NS_PER_S // self.fps
         self.tolerance_ns = int(state_tolerance_s * NS_PER_S)
         self._states: Deque[Tuple[int, np.ndarray]] = deque(maxlen=history)
-        self._arm_command: Optional[np.ndarray] = None
-        self._gripper_command: Optional[float] = None
+        self._arm_command = CommandedTrajectory(6)
+        self._gripper_targets = GripperTargets()
         self.quality = EpisodeQuality()
         self._last_image_ns: Optional[int] = None
         self._held: Optional[dict] = None
@@ -126,17 +134,22 @@ class FrameAssembler:
         self.quality.bad_images += 1
         self.quality.note(reason)
 
-    def set_arm_command(self, targets6: Sequence[float]) -> None:
-        """Record commanded arm targets; NaN entries keep their previous target."""
-        targets = np.asarray(targets6, dtype=np.float64)
-        if self._arm_command is None:
-            self._arm_command = np.where(np.isnan(targets), np.nan, targets)
-        else:
-            self._arm_command = np.where(np.isnan(targets), self._arm_command, targets)
+    def add_trajectory(self, window: TrajectoryWindow, receive_ns: int) -> bool:
+        """Take a commanded arm trajectory received at ``receive_ns``; False if rejected."""
+        reason = self._arm_command.offer(window, receive_ns)
+        if reason is not None:
+            self.reject_command(reason)
+            return False
+        return True
 
-    def set_gripper_command(self, target: float) -> None:
-        """Record the commanded gripper opening."""
-        self._gripper_command = float(target)
+    def reject_command(self, reason: str) -> None:
+        """Count a commanded trajectory that could not be used (the previous one stays)."""
+        self.quality.rejected_commands += 1
+        self.quality.note(f'command ignored: {reason}')
+
+    def add_gripper_target(self, receive_ns: int, target: float) -> None:
+        """Record a gripper target (opening, metres per jaw) received at ``receive_ns``."""
+        self._gripper_targets.add(receive_ns, target)
 
     # ----------------------------------------------------------------- episodes
     def start_episode(self) -> None:
@@ -159,21 +172,17 @@ class FrameAssembler:
         self.quality.note('no joint state at or before the image stamp')
         return None
 
-    def _command_action(self, state: np.ndarray) -> np.ndarray:
+    def _command_action(self, stamp: int, state: np.ndarray) -> np.ndarray:
+        # The commanded-target contract (recording.commanded): arm sampled at t + 1/fps,
+        # gripper the latest target at or before t; the state stands in until one is known.
         action = state.copy()
-        held = False
-        if self._arm_command is None or np.any(np.isnan(self._arm_command)):
-            held = True
-            if self._arm_command is not None:
-                mask = ~np.isnan(self._arm_command)
-                action[:6][mask] = self._arm_command[mask]
-        else:
-            action[:6] = self._arm_command
-        if self._gripper_command is None:
-            held = True
-        else:
-            action[6] = self._gripper_command
-        if held:
+        arm = self._arm_command.sample(stamp + self.period_ns)
+        gripper = self._gripper_targets.at(stamp)
+        if arm is not None:
+            action[:6] = arm
+        if gripper is not None:
+            action[6] = gripper
+        if arm is None or gripper is None:
             self.quality.held_actions += 1
         return action
 
@@ -200,7 +209,7 @@ class FrameAssembler:
         if state is None:
             return []
         if self.action_source == 'command':
-            action = self._command_action(state)
+            action = self._command_action(stamp, state)
         else:
             action = state
         frame = build_frame(image, state, action, self.task)
