@@ -30,7 +30,7 @@ from ar4_teleop.recording.commanded import (
 from ar4_teleop.recording.episode import Event, State
 from ar4_teleop.recording.features import ACTION_KEY, IMAGE_SHAPE
 from ar4_teleop.recording.servo_shape import (
-    ServoTiming, servo_timing, ServoWindow, window_msg)
+    ServoTiming, servo_timing, servo_windows, ServoWindow, window_msg)
 from ar4_teleop.recording.session import RecordingSession
 import numpy as np
 import pytest
@@ -106,15 +106,10 @@ def servo_stream(timing, seconds=3.0, servo_delay_ns=2_000_000, image_delay_ns=8
     Camera at 30 Hz, joint states at ``state_rate``, Servo windows every publish period whose
     new state is the target for now + latency; each message arrives after its delay.
     """
-    events = []
-    window = ServoWindow(timing)
-    tau = START_NS - window.latency_ns
-    while tau < START_NS + seconds * NS:
-        published = window.cycle(tau, commanded(tau + window.latency_ns))
-        if published is not None:
-            events.append((tau + servo_delay_ns, 'trajectory',
-                           through_cdr(window_msg(CLASSES, ARM, published))))
-        tau += window.period_ns
+    servo_start = START_NS - round(timing.max_expected_latency_s * NS)
+    events = [(published + servo_delay_ns, 'trajectory', through_cdr(window_msg(CLASSES, ARM, w)))
+              for published, w in servo_windows(commanded, servo_start,
+                                                START_NS + int(seconds * NS), timing)]
     for k in range(int(seconds * FPS)):
         stamp = START_NS + round(k * NS / FPS)
         events.append((stamp + image_delay_ns, 'image', image(stamp)))

@@ -29,7 +29,7 @@ first point's is 0). Velocities are not modelled: our servo.yaml publishes posit
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Deque, Optional, Sequence, Tuple, Union
+from typing import Callable, Deque, List, Optional, Sequence, Tuple, Union
 
 from ar4_description import ros_messages
 from ar4_teleop.recording.commanded import TrajectoryWindow
@@ -96,6 +96,23 @@ class ServoWindow:
         start = published[0][0]
         return TrajectoryWindow(start, np.array([t - start for t, _ in published], np.int64),
                                 np.stack([p for _, p in published]))
+
+
+def servo_windows(target_at: Callable[[int], Sequence[float]], start_ns: int, end_ns: int,
+                  timing: ServoTiming = ServoTiming()) -> List[Tuple[int, TrajectoryWindow]]:
+    """
+    Return (publish time, window) of every message Servo publishes from start to end.
+
+    Servo cycles every publish period from ``start_ns``; ``target_at(t)`` is the arm target the
+    operator's command asks for at time t, which Servo computes one latency ahead.
+    """
+    window = ServoWindow(timing)
+    published = []
+    for now in range(int(start_ns), int(end_ns), window.period_ns):
+        message = window.cycle(now, target_at(now + window.latency_ns))
+        if message is not None:
+            published.append((now, message))
+    return published
 
 
 def window_msg(classes, joint_names: Sequence[str], window: TrajectoryWindow):
