@@ -22,13 +22,16 @@ trajectory controller interpolates a one-point trajectory sent every frame; posi
 then track that moving setpoint. The wrist image is rendered once per step, i.e. every 1/30 s of
 sim time. Runs are deterministic given the seed passed to ``reset``.
 
+``sample_joints`` asks for the joint states between frames, as the joint_state_broadcaster
+publishes them at the controller rate (``ar4-generate --bag-out`` writes them to a rosbag2).
+
 Rendering needs an OpenGL backend: set ``MUJOCO_GL=egl`` (default used by ``ar4-generate``;
 Mesa llvmpipe on a CPU, the GPU when there is one) or ``osmesa`` before importing MuJoCo.
 """
 
 from dataclasses import dataclass
 import time
-from typing import Dict, Optional, Tuple
+from typing import Callable, Dict, Optional, Tuple
 
 from ar4_description.robot_constants import robot_constants
 import mujoco
@@ -64,6 +67,22 @@ class Observation:
         return np.append(self.joint_positions, self.gripper)
 
 
+@dataclass
+class JointSample:
+    """
+    The joints the joint_state_broadcaster publishes, at one physics step.
+
+    ``positions`` and ``velocities`` follow ``AR4Twin.joint_state_names``: joint_1..joint_6, the
+    driven jaw, then the mimic jaw. ``offset_s`` is the sim time since the step began, i.e. since
+    the frame's observation; ``time`` the sim time since the reset.
+    """
+
+    time: float
+    offset_s: float
+    positions: np.ndarray
+    velocities: np.ndarray
+
+
 class AR4Twin:
     """
     The headless AR4 twin: a MuJoCo model built from the xacro and the SDF world.
@@ -84,6 +103,15 @@ class AR4Twin:
         self._velocity7 = self.constants.velocity7
         self._setpoint = self.constants.home7.copy()
         self._pad_site = self.model.site(PAD_SITE_NAME).id
+        #: Joint names of a JointSample, in the joint_state_broadcaster's order.
+        self.joint_state_names = (tuple(self.twin.arm_joints)
+                                  + (self.twin.gripper_joint, self.twin.mimic_joint))
+        jaws = [self.model.joint(name).id for name in (self.twin.gripper_joint,
+                                                       self.twin.mimic_joint)]
+        self._state_qpos = np.concatenate([self.twin.arm_qpos, self.model.jnt_qposadr[jaws]])
+        self._state_dof = np.concatenate([self.twin.arm_dof, self.model.jnt_dofadr[jaws]])
+        self._sampler: Optional[Callable[[JointSample], None]] = None
+        self._sample_substeps: Tuple[int, ...] = ()
         #: Wall-clock seconds spent in physics and in rendering since creation (benchmarks).
         self.timings = {'physics_s': 0.0, 'render_s': 0.0}
         self._renderer = None
@@ -133,6 +161,30 @@ class AR4Twin:
         self.data.time = 0.0
         return self.observation()
 
+    def sample_joints(self, per_frame: int = 1,
+                      callback: Optional[Callable[[JointSample], None]] = None) -> None:
+        """
+        Report ``per_frame`` joint samples of every later step to ``callback`` (None: stop).
+
+        The first sample of a step is the state it starts from, i.e. exactly the observation it
+        follows; sample j (1 <= j < per_frame) is taken at the physics step nearest to
+        j / per_frame of the frame period. They are reported in order once the step's physics
+        is done, so they do not count as physics time.
+        """
+        if isinstance(per_frame, bool) or not isinstance(per_frame, int) or per_frame < 1:
+            raise ValueError(f'per_frame must be an integer >= 1, got {per_frame!r}')
+        substeps = self.twin.substeps
+        marks = {int(round(j * substeps / per_frame)) for j in range(1, per_frame)}
+        # A frame of fewer physics steps than samples cannot give more distinct states.
+        self._sample_substeps = tuple(sorted(m for m in marks if 0 < m < substeps))
+        self._sampler = callback
+
+    def joint_sample(self, offset_s: float = 0.0) -> JointSample:
+        """Return the current positions and velocities of ``joint_state_names``."""
+        return JointSample(time=float(self.data.time), offset_s=float(offset_s),
+                           positions=self.data.qpos[self._state_qpos].copy(),
+                           velocities=self.data.qvel[self._state_dof].copy())
+
     def step(self, targets7) -> Observation:
         """Track the seven absolute targets for one control period and observe."""
         try:
@@ -144,13 +196,21 @@ class AR4Twin:
                 f'targets7: expected 7 finite numbers ({", ".join(self.constants.names7)}), '
                 f'got {targets7!r}')
         targets = np.clip(targets, self._lower7, self._upper7)
-        max_change = self._velocity7 * self.model.opt.timestep
+        timestep = self.model.opt.timestep
+        max_change = self._velocity7 * timestep
+        sampler = self._sampler
+        samples = [self.joint_sample()] if sampler is not None else None
         started = time.perf_counter()
-        for _ in range(self.twin.substeps):
+        for substep in range(1, self.twin.substeps + 1):
             self._setpoint += np.clip(targets - self._setpoint, -max_change, max_change)
             self.data.ctrl[self.twin.actuators] = self._setpoint
             mujoco.mj_step(self.model, self.data)
+            if samples is not None and substep in self._sample_substeps:
+                samples.append(self.joint_sample(substep * timestep))
         self.timings['physics_s'] += time.perf_counter() - started
+        if samples is not None:
+            for sample in samples:
+                sampler(sample)
         return self.observation()
 
     # ------------------------------------------------------------------------- observation

@@ -18,8 +18,15 @@ ar4-generate: record scripted demonstrations in the MuJoCo twin as a LeRobot v3 
 Each attempt resets the twin (seeded, small random cube offsets), lets the scripted expert
 perform the task and records every frame through the same recording core as the teleop recorder
 (``ar4_teleop.recording``): the wrist image and measured joints + gripper as the observation,
-the absolute targets the expert commanded as the action, 30 frames per second of sim time. Only
-successful episodes are saved; failed ones are discarded. An existing dataset is resumed.
+the absolute targets commanded for the next frame as the action, 30 frames per second of sim
+time. The expert's arm targets reach the arm as they would in Gazebo, through MoveIt Servo's
+sliding windows (every 40 ms, read by the commanded-target contract): the twin executes and
+records what Servo commands. Only successful episodes are saved; failed ones are discarded. An
+existing dataset is resumed.
+
+With ``--bag-out`` every saved episode is also written as the rosbag2 the Gazebo stack would
+record (``ros_bag``): converted with ``ar4-bag2lerobot`` it must give the same episode, which
+checks the ROS recording path against the twin.
 """
 
 import argparse
@@ -51,6 +58,7 @@ class GenerateResult:
     planning_s: float = 0.0
     writing_s: float = 0.0
     total_episodes: int = 0
+    bags: List[Path] = field(default_factory=list)
 
     @property
     def frames_per_second(self) -> float:
@@ -71,17 +79,21 @@ def episode_seed(seed: int, existing_episodes: int, attempt: int) -> int:
 def generate(task_text: str, episodes: int, out, seed: int = 0,
              max_attempts: Optional[int] = None, randomize: bool = True,
              progress: bool = True, log: Callable[[str], None] = print,
-             twin=None) -> GenerateResult:
+             twin=None, bag_out=None, bag_faults=None) -> GenerateResult:
     """
     Record ``episodes`` successful expert episodes of ``task_text`` into the dataset at ``out``.
 
-    Raise TaskError for an instruction the twin does not know and DatasetError (from the
-    writer) for a dataset that cannot be opened or does not match.
+    With ``bag_out`` (a folder) each saved episode's ROS streams are also written there as the
+    rosbag2 ``episode_NNNNNN`` (NNNNNN: its dataset index), with the optional
+    ``ros_bag.BagFaults`` ``bag_faults``. Raise TaskError for an instruction the twin does not
+    know, DatasetError (from the writer) for a dataset that cannot be opened or does not match
+    and ros_bag.BagError when a bag folder this run would write exists already.
     """
     from ar4_teleop.recording.features import build_frame, FPS
     from ar4_teleop.recording.writer import DatasetWriter
     from tqdm import tqdm
 
+    from . import ros_bag
     from .env import AR4Twin
     from .expert import PlanError, run_episode, ScriptedExpert
 
@@ -98,6 +110,13 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
         started = time.perf_counter()
         existing = writer.num_episodes
         physics0, render0 = env.timings['physics_s'], env.timings['render_s']
+        if bag_out is not None:
+            first = writer.next_episode_index
+            try:
+                ros_bag.check_free(bag_out, range(first, first + episodes))
+            except ros_bag.BagError:
+                writer.close()
+                raise
         bar = tqdm(total=episodes, unit='episode', desc='ar4-generate', disable=not progress,
                    file=sys.stderr)
         # Saving (video encoding) runs on the writer's background thread while the next
@@ -108,14 +127,25 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
             """Report finished saves; first wait for the oldest ``wait_for`` ones."""
             while pending and (wait_for > 0 or pending[0][0].done()):
                 wait_for -= 1
-                future, attempt_seed, attempt = pending.pop(0)
+                future, attempt_seed, attempt, bag = pending.pop(0)
                 began = time.perf_counter()
-                saved = future.result()
+                try:
+                    saved = future.result()
+                except BaseException:
+                    if bag is not None:
+                        bag.abort()
+                    raise
+                # The bag takes the index the episode got (an earlier failed save shifts it).
+                bag_note = ''
+                if bag is not None:
+                    result.bags.append(bag.commit(saved.index))
+                    bag_note = f', bag {result.bags[-1]}'
                 result.writing_s += time.perf_counter() - began
                 result.saved.append(saved.index)
                 result.frames += saved.frames
                 bar.write(f'saved episode {saved.index}: {saved.frames} frames '
-                          f'({saved.seconds:.1f} s), seed {attempt_seed}, attempt {attempt}')
+                          f'({saved.seconds:.1f} s), seed {attempt_seed}, attempt {attempt}'
+                          f'{bag_note}')
                 bar.update(1)
                 bar.set_postfix(
                     frames_per_s=f'{result.frames / (time.perf_counter() - started):.0f}')
@@ -126,35 +156,70 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
                 attempt_seed = episode_seed(seed, existing, result.attempts)
                 result.attempts += 1
                 writing = [0.0]
+                # The attempt's bag, opened once the plan is known (its Servo stream needs
+                # the targets ahead of time).
+                bag = [None]
 
                 def record(observation, targets):
                     began = time.perf_counter()
                     writer.add_frame(build_frame(observation.image, observation.state7,
                                                  targets, task.text))
+                    if bag[0] is not None:
+                        bag[0].add_frame(observation)
                     writing[0] += time.perf_counter() - began
 
+                def record_joints(sample):
+                    began = time.perf_counter()
+                    bag[0].add_joint_sample(sample)
+                    writing[0] += time.perf_counter() - began
+
+                def open_bag(plan, seed=attempt_seed):
+                    began = time.perf_counter()
+                    bag[0] = ros_bag.EpisodeBag(
+                        bag_out, writer.next_episode_index, plan.targets, seed,
+                        faults=bag_faults, joint_state_names=env.joint_state_names)
+                    env.sample_joints(bag[0].ticks_per_frame, record_joints)
+                    writing[0] += time.perf_counter() - began
+
+                planner = _ServoCommandedExpert(expert, None if bag_out is None else open_bag)
                 planning = time.perf_counter()
                 stepped_before = env.timings['render_s'] + env.timings['physics_s']
                 try:
-                    success = run_episode(env, expert, task, seed=attempt_seed,
+                    success = run_episode(env, planner, task, seed=attempt_seed,
                                           randomize=randomize, on_frame=record)
                 except PlanError as error:
                     success = False
                     log(f'attempt {result.attempts} (seed {attempt_seed}): {error}')
+                except BaseException:
+                    if bag[0] is not None:
+                        bag[0].abort()
+                    raise
+                finally:
+                    env.sample_joints(1, None)
                 elapsed = time.perf_counter() - planning
                 stepped = env.timings['render_s'] + env.timings['physics_s'] - stepped_before
-                result.planning_s += max(0.0, elapsed - stepped - writing[0])
                 frames = writer.frames_in_episode
                 began = time.perf_counter()
                 if success and frames:
-                    pending.append((writer.save_episode_async(), attempt_seed, result.attempts))
+                    try:
+                        if bag[0] is not None:
+                            bag[0].finish(env.joint_sample())
+                        future = writer.save_episode_async()
+                    except BaseException:
+                        if bag[0] is not None:
+                            bag[0].abort()
+                        raise
+                    pending.append((future, attempt_seed, result.attempts, bag[0]))
                 else:
+                    if bag[0] is not None:
+                        bag[0].abort()
                     if frames:
                         writer.discard_episode()
                     result.failures += 1
                     bar.write(f'discarded attempt {result.attempts} (seed {attempt_seed}): '
                               'the expert did not complete the task')
                 result.writing_s += writing[0] + time.perf_counter() - began
+                result.planning_s += max(0.0, elapsed - stepped - writing[0])
                 collect(wait_for=len(pending) - MAX_PENDING_SAVES)
             collect(wait_for=len(pending))
             result.total_episodes = writer.num_episodes
@@ -162,6 +227,7 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
             bar.close()
             began = time.perf_counter()
             writer.close()
+            _settle_bags(pending, result, log)
             result.writing_s += time.perf_counter() - began
         result.seconds = time.perf_counter() - started
         result.physics_s = env.timings['physics_s'] - physics0
@@ -169,6 +235,55 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
         return result
     finally:
         env.close()
+
+
+class _ServoCommandedExpert:
+    """
+    The expert as the Gazebo stack executes it: its arm targets pass through MoveIt Servo.
+
+    Each plan is first handed to ``on_plan`` (the bag builds Servo's windows from the expert's
+    own targets), then returned with the targets those windows command for every frame
+    (``ros_bag.servo_commanded``): the twin's arm executes, and the dataset records, what Servo
+    commands, so the bag's trajectories are exactly what the twin did.
+    """
+
+    def __init__(self, expert, on_plan: Optional[Callable] = None):
+        self._expert = expert
+        self._on_plan = on_plan
+
+    def plan(self, *args, **kwargs):
+        """Plan with the expert, report the plan, return it as Servo commands it."""
+        from .expert import Plan
+        from .ros_bag import servo_commanded
+        plan = self._expert.plan(*args, **kwargs)
+        if self._on_plan is not None:
+            self._on_plan(plan)
+        return Plan(targets=servo_commanded(plan.targets), phases=list(plan.phases))
+
+    def __getattr__(self, name):
+        """Forward everything else to the expert."""
+        return getattr(self._expert, name)
+
+
+def _settle_bags(pending, result: GenerateResult, log: Callable[[str], None]) -> None:
+    """
+    Commit the bags of saves that finished while the run was stopping, remove the others.
+
+    Only reached with entries left when the run is interrupted: closing the writer finishes
+    their saves, so their episodes are in the dataset and keep their bags.
+    """
+    for future, _, _, bag in pending:
+        if bag is None:
+            continue
+        if future.done() and not future.cancelled() and future.exception() is None:
+            try:
+                result.bags.append(bag.commit(future.result().index))
+                continue
+            except (OSError, ValueError) as error:
+                log(f'ar4-generate: could not keep the bag of episode '
+                    f'{future.result().index}: {error}')
+        bag.abort()
+    pending.clear()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -200,6 +315,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help='start every episode from the exact home pose and cube poses of '
                              'the world file')
     parser.add_argument('--quiet', action='store_true', help='no progress bar')
+    parser.add_argument('--bag-out', type=Path, default=None, metavar='DIR',
+                        help='also write every saved episode as a rosbag2 (MCAP) DIR/'
+                             'episode_NNNNNN (NNNNNN: its dataset index) of the ROS topics the '
+                             'Gazebo stack would carry: /wrist_camera/image, /joint_states, '
+                             "MoveIt Servo's /joint_trajectory_controller/joint_trajectory and "
+                             '/gripper_target. For checking the ROS recording path: '
+                             'ar4-bag2lerobot DIR/episode_* must rebuild the same episodes')
+    parser.add_argument('--bag-drop-images', type=float, default=0.0, metavar='FRACTION',
+                        help='with --bag-out: leave this fraction of images out of the bags, '
+                             'as a best-effort subscription drops them (0 to 1, default 0)')
+    parser.add_argument('--bag-stamp-jitter-ms', type=float, default=0.0, metavar='MS',
+                        help='with --bag-out: move image and joint-state header stamps by '
+                             'uniform noise within +-MS milliseconds (default 0)')
     return parser
 
 
@@ -215,14 +343,35 @@ def main(argv: Optional[List[str]] = None) -> int:
     if args.out.exists() and not args.out.is_dir():
         print(f'ar4-generate: --out {args.out} exists and is not a folder', file=sys.stderr)
         return EXIT_BAD_INPUT
+    bag_options = args.bag_drop_images != 0.0 or args.bag_stamp_jitter_ms != 0.0
+    if args.bag_out is None and bag_options:
+        print('ar4-generate: --bag-drop-images and --bag-stamp-jitter-ms need --bag-out',
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.bag_out is not None and args.bag_out.exists() and not args.bag_out.is_dir():
+        print(f'ar4-generate: --bag-out {args.bag_out} exists and is not a folder',
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     from ar4_teleop.recording.writer import DatasetError
 
     from .tasks import TaskError
+    from .ros_bag import BagError, BagFaults
+    try:
+        faults = BagFaults(drop_images=args.bag_drop_images,
+                           stamp_jitter_ms=args.bag_stamp_jitter_ms)
+    except BagError as error:
+        print(f'ar4-generate: --bag-drop-images/--bag-stamp-jitter-ms: {error}',
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
     try:
         result = generate(args.task, args.episodes, args.out, seed=args.seed,
                           max_attempts=args.max_attempts, randomize=not args.no_randomize,
                           progress=not args.quiet,
-                          log=lambda message: print(message, file=sys.stderr))
+                          log=lambda message: print(message, file=sys.stderr),
+                          bag_out=args.bag_out, bag_faults=faults)
+    except BagError as error:
+        print(f'ar4-generate: --bag-out: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
     except TaskError as error:
         print(f'ar4-generate: {error}', file=sys.stderr)
         return EXIT_BAD_INPUT
