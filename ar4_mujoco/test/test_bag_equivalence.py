@@ -92,3 +92,43 @@ def test_bag_folders_hold_only_saved_episodes(both_paths):
     direct, _ = both_paths
     root = Path(direct.root).parents[1] / 'bags'
     assert sorted(path.name for path in root.iterdir()) == ['episode_000000', 'episode_000001']
+
+
+def _convert_faulty(tmp_path, twin_model, capsys, **faults):
+    """Generate one episode with bag faults, convert it; return (direct, converted, stderr)."""
+    from ar4_mujoco.ros_bag import BagFaults
+    from lerobot.datasets.lerobot_dataset import LeRobotDataset
+    direct, converted = tmp_path / 'local' / 'direct', tmp_path / 'local' / 'from_bags'
+    generate(TASK, 1, direct, seed=7, progress=False, log=lambda message: None,
+             twin=twin_model, bag_out=tmp_path / 'bags', bag_faults=BagFaults(**faults))
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as done:
+        bag2lerobot.main([str(tmp_path / 'bags' / 'episode_000000'), '--task', TASK,
+                          '--out', str(converted), '--no-progress'])
+    assert done.value.code == 0
+    return (_columns(LeRobotDataset('local/direct', root=direct)),
+            _columns(LeRobotDataset('local/from_bags', root=converted)), capsys.readouterr().err)
+
+
+def test_dropped_images_are_flagged_gaps_and_nothing_is_invented(tmp_path, twin_model, capsys):
+    # A best-effort image subscription on a loaded graph loses frames.
+    full, kept, log = _convert_faulty(tmp_path, twin_model, capsys, drop_images=0.1)
+    assert 'WARNING: gaps in the timeline' in log
+    assert 0.8 * len(full[STATE_KEY]) < len(kept[STATE_KEY]) < len(full[STATE_KEY])
+    # Every kept frame is one of the originals, with its own state and action.
+    for state, action in zip(kept[STATE_KEY], kept[ACTION_KEY]):
+        index = int(np.argmin(np.abs(full[STATE_KEY] - state).max(axis=1)))
+        np.testing.assert_array_equal(full[STATE_KEY][index], state)
+        np.testing.assert_array_equal(full[ACTION_KEY][index], action)
+
+
+def test_jittered_stamps_move_actions_by_at_most_the_jitter(tmp_path, twin_model, capsys):
+    full, jittered, _ = _convert_faulty(tmp_path, twin_model, capsys, stamp_jitter_ms=3.0)
+    assert len(jittered[STATE_KEY]) == len(full[STATE_KEY])
+    actions, states = full[ACTION_KEY][:, :6], full[STATE_KEY][:, :6]
+    action_speed = np.abs(np.diff(actions, axis=0)).max(axis=0) * 30  # rad/s per joint
+    state_speed = np.abs(np.diff(states, axis=0)).max(axis=0) * 30
+    # An image stamped up to 3 ms off samples the commanded trajectory up to 3 ms off...
+    assert np.all(np.abs(jittered[ACTION_KEY][:, :6] - actions) <= action_speed * 0.0031 + 1e-6)
+    # ... and may take the joint state of the tick before (1/90 s earlier, itself jittered).
+    assert np.all(np.abs(jittered[STATE_KEY][:, :6] - states) <= state_speed * 0.018 + 1e-6)

@@ -174,13 +174,14 @@ def test_gripper_targets_are_published_at_their_frames_when_they_change(generate
     assert [message.data for _, message in published] == [jaw[k] for k in changes]
 
 
-def test_servo_windows_reproduce_the_expert_actions():
+def test_servo_commands_the_expert_targets_within_its_discretisation():
     """
-    Measure what the Servo windows lose against the expert's arm actions (printed with -s).
+    Measure how far what Servo commands is from the expert's arm targets (printed with -s).
 
-    Exact for a constant velocity; on real plans the error is the linear resampling of c on the
-    40 ms Servo grid where the expert accelerates: about a * h^2 / 8 (h = 0.04 s), up to
-    3.7e-3 rad at the short trapezoid moves (descend, lift, lower) of up to 12 rad/s^2.
+    The twin executes what Servo commands (``servo_commanded``), so this is not an error of the
+    recorded data; it is what resampling c on Servo's 40 ms grid changes: exact for a constant
+    velocity, about a * h^2 / 8 (h = 0.04 s) where the expert accelerates, up to ~3.7e-3 rad
+    at its short trapezoid moves (descend, lift, lower) of up to 12 rad/s^2.
     """
     from ar4_mujoco.env import AR4Twin
     from ar4_mujoco.expert import ScriptedExpert
