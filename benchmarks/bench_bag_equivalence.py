@@ -1,10 +1,23 @@
 #!/usr/bin/env python3
 # Copyright 2026 The AR4 LeRobot Authors
-# Licensed under the Apache License, Version 2.0 (see LICENSE).
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
-Compare a dataset written directly by ``ar4-generate`` with its bags converted by
-``ar4-bag2lerobot``: episodes, frames, and the largest and median differences of state, arm
-action, gripper action and (on sampled frames) decoded images.
+Compare a dataset ``ar4-generate`` wrote directly with its bags converted by ar4-bag2lerobot.
+
+Prints episodes, frames, and the largest and median differences of state, arm action, gripper
+action and (on sampled frames) decoded images.
 
     ar4-generate --task T --episodes 100 --out D --bag-out B
     ar4-bag2lerobot B/episode_* --task T --out D2
@@ -44,8 +57,8 @@ def main():
                 for root in (args.direct, args.converted)]
     print(f'episodes {episodes[0]} / {episodes[1]}, frames {len(a["action"])} / '
           f'{len(b["action"])} (direct / from bags)')
-    if len(a['action']) != len(b['action']) or not np.array_equal(a['episode_index'],
-                                                                   b['episode_index']):
+    same_frames = np.array_equal(a['episode_index'], b['episode_index'])
+    if len(a['action']) != len(b['action']) or not same_frames:
         raise SystemExit('the datasets do not have the same frames; nothing more to compare')
     rows = {'observation.state (rad, m)': np.abs(a['observation.state'] - b['observation.state']),
             'action, arm (rad)': np.abs(a['action'][:, :6] - b['action'][:, :6]),

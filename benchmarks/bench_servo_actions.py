@@ -1,6 +1,18 @@
 #!/usr/bin/env python3
 # Copyright 2026 The AR4 LeRobot Authors
-# Licensed under the Apache License, Version 2.0 (see LICENSE).
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
 """
 Action error of recorded data on MoveIt Servo-shaped input, through ``ar4-bag2lerobot``.
 
