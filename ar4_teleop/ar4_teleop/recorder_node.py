@@ -89,14 +89,15 @@ class RecorderNode(Node):
                              durability=DurabilityPolicy.TRANSIENT_LOCAL)
         self.create_subscription(Image, topics['image'], self.session.on_image,
                                  qos_profile_sensor_data)
-        self.create_subscription(JointState, topics['joint_states'], self.session.on_joint_state,
-                                 reliable)
-        # Commands carry their receipt time on the node clock, the clock of the image and joint
-        # state stamps when use_sim_time is set (a zero-stamped trajectory starts on receipt).
+        # Every input carries its receipt time on the node clock; the session maps it onto the
+        # stamps' clock by the joint states (sim time whether or not use_sim_time is set), for
+        # gripper targets (no stamp) and zero-stamped trajectories ("start on receipt").
+        self.create_subscription(JointState, topics['joint_states'], lambda msg: (
+            self.session.on_joint_state(msg, self._now_ns())), reliable)
         self.create_subscription(JointTrajectory, topics['command'], lambda msg: (
-            self.session.on_trajectory(msg, self.get_clock().now().nanoseconds)), reliable)
+            self.session.on_trajectory(msg, self._now_ns())), reliable)
         self.create_subscription(Float64, topics['gripper'], lambda msg: (
-            self.session.on_gripper_target(msg, self.get_clock().now().nanoseconds)), reliable)
+            self.session.on_gripper_target(msg, self._now_ns())), reliable)
         self.create_subscription(String, topics['control'], self._on_control, reliable)
         self.create_subscription(Bool, topics['homing'], self.session.on_homing, latched)
         self.state_pub = self.create_publisher(String, '/recorder/state', latched)
@@ -123,6 +124,9 @@ class RecorderNode(Node):
             descriptor.floating_point_range = [FloatingPointRange(
                 from_value=float_range[0], to_value=float_range[1], step=0.0)]
         return self.declare_parameter(name, default, descriptor).value
+
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
 
     def _info(self, message: str) -> None:
         sys.stdout.write('\r\033[K')

@@ -132,7 +132,7 @@ def record(events, session=None):
         elif kind == 'gripper':
             session.on_gripper_target(msg, receive_ns)
         elif kind == 'state':
-            session.on_joint_state(msg)
+            session.on_joint_state(msg, receive_ns)
         else:
             session.on_image(msg)
     return writer.frames, session
@@ -218,6 +218,7 @@ def test_a_zero_stamp_starts_the_trajectory_on_receipt():
     assert trajectory.sample(received + 3 * NS // 4)[0] == pytest.approx(2.0)
     # The same message through the real definition and the session.
     session = RecordingSession(FakeWriter(), 'task', max_duration_s=0)
+    session.on_joint_state(joint_state(received, np.zeros(6)), received)
     msg = through_cdr(ros_messages.joint_trajectory_msg(CLASSES, ARM, [0.5, 1.0],
                                                         [[1.0] * 6, [3.0] * 6]))
     session.on_trajectory(msg, received)
@@ -263,6 +264,7 @@ def test_a_late_message_through_the_session_is_counted_not_recorded():
 
 def test_partial_unknown_and_malformed_trajectories_are_rejected_like_the_controller():
     session = RecordingSession(FakeWriter(), 'task', max_duration_s=0)
+    session.on_joint_state(joint_state(NS, np.zeros(6)), NS)
     partial = ros_messages.joint_trajectory_msg(CLASSES, ARM[:3], [0.1], [[0.0] * 3])
     unknown = ros_messages.joint_trajectory_msg(CLASSES, ARM[:5] + ['elbow'], [0.1], [[0.0] * 6])
     for msg in (partial, unknown):
@@ -284,10 +286,27 @@ def test_gripper_action_is_the_latest_target_at_or_before_the_image():
     # A target received after the image's stamp but before the image itself is not the frame's.
     events = servo_stream(servo_timing(), seconds=0.5)
     second_stamp = frame_stamps(2)[1]
-    events.append((second_stamp + 1, 'gripper', FLOAT64(data=0.0)))
+    # Received 5 ms after the stamp (receipts are placed by the joint states' 1 ms latency).
+    events.append((second_stamp + 5_000_000, 'gripper', FLOAT64(data=0.0)))
     events.sort(key=lambda event: event[0])
     frames, _ = record(events)
     assert [round(float(f[ACTION_KEY][6]), 3) for f in frames[:3]] == [0.01, 0.01, 0.0]
+
+
+def test_a_receiver_on_wall_clock_records_what_a_sim_time_one_does():
+    # A recorder node without use_sim_time, or a bag recorded without --use-sim-time, receives
+    # on wall time while every stamp is sim time.
+    events = servo_stream(servo_timing(), seconds=1.0)
+    gripper_change = frame_stamps(10)[-1]
+    events.append((gripper_change - 5_000_000, 'gripper', FLOAT64(data=0.0)))
+    events.sort(key=lambda event: event[0])
+    wall = 1_764_000_000 * NS
+    on_sim, _ = record(events)
+    on_wall, _ = record([(receive + wall, kind, msg) for receive, kind, msg in events])
+    assert len(on_wall) == len(on_sim) == 30
+    for first, second in zip(on_sim, on_wall):
+        np.testing.assert_array_equal(first[ACTION_KEY], second[ACTION_KEY])
+    assert [round(float(f[ACTION_KEY][6]), 3) for f in on_wall[8:11]] == [0.01, 0.0, 0.0]
 
 
 def test_stamp_clock_maps_wall_clock_log_times_onto_sim_time():

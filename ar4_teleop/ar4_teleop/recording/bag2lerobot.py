@@ -25,8 +25,6 @@ from pathlib import Path
 import sys
 from typing import List, Optional
 
-from ar4_description import ros_messages
-from ar4_teleop.recording.commanded import StampClock
 from ar4_teleop.recording.episode import Event
 from ar4_teleop.recording.features import FPS
 from ar4_teleop.recording.session import GAP_POLICIES, RecordingSession
@@ -98,22 +96,14 @@ def convert_bag(path: Path, session: RecordingSession, topics: dict,
             if topics[key] not in by_topic:
                 raise UserError(f'{path}: no {topics[key]} topic (has {", ".join(by_topic)}); '
                                 f'pass --{key}-topic')
-        # Commands carry no usable stamp of their own (Float64 has none, a trajectory's may be
-        # zero): their receipt is the bag's log time, mapped onto the stamp clock (log times are
-        # wall time unless the bag was recorded with --use-sim-time).
-        clock = StampClock()
-
-        def on_joint_state(msg, log_ns):
-            clock.observe(log_ns, ros_messages.stamp_ns(msg.header.stamp))
-            session.on_joint_state(msg)
-
+        # Every message goes in with its log time, the receipt on the recorder's clock (wall
+        # time unless the bag was recorded with --use-sim-time); the session maps it onto the
+        # stamps' clock for the messages that carry no usable stamp of their own.
         handlers = {
             topics['image']: lambda msg, log_ns: session.on_image(msg),
-            topics['joints']: on_joint_state,
-            topics['command']: lambda msg, log_ns: session.on_trajectory(
-                msg, clock.to_stamp_clock(log_ns)),
-            topics['gripper']: lambda msg, log_ns: session.on_gripper_target(
-                msg, clock.to_stamp_clock(log_ns)),
+            topics['joints']: session.on_joint_state,
+            topics['command']: session.on_trajectory,
+            topics['gripper']: session.on_gripper_target,
         }
         connections = [c for c in reader.connections if c.topic in handlers]
         total = sum(c.msgcount for c in connections)

@@ -49,8 +49,8 @@ neither input reaches that case in practice, and the recorded action stays a com
 rather than a measured one.
 
 Times are integer nanoseconds on one clock: the clock the image and joint-state stamps use (sim
-time in simulation). Receipt times come from the caller: the live node's clock, or a bag's log
-times mapped onto the stamp clock by :class:`StampClock`.
+time in simulation). Receipt times come from the caller (the live node's clock, or a bag's log
+times) and are mapped onto the stamp clock by :class:`StampClock`.
 """
 
 from collections import deque
@@ -150,12 +150,15 @@ class GripperTargets:
 
 class StampClock:
     """
-    Map a bag's log times onto the clock of the message stamps.
+    Map receipt times onto the clock of the message stamps.
 
-    ``ros2 bag record`` logs receipt times on its own clock (wall time unless
-    ``--use-sim-time``), while images and joint states are stamped in sim time. Messages without
-    a stamp (std_msgs/Float64 gripper targets, zero-stamped trajectories) are placed on the stamp
-    clock at their log time minus the offset last seen on a stamped stream.
+    Receipts are taken on the receiver's clock: a bag's log times are wall time unless
+    ``ros2 bag record --use-sim-time``, and a recorder node started without ``use_sim_time``
+    reads wall time, while images and joint states are stamped in sim time. Messages without a
+    stamp (std_msgs/Float64 gripper targets, zero-stamped trajectories) are placed on the stamp
+    clock at their receipt minus the offset last seen on a stamped stream (the joint states);
+    the offset includes the joint states' transport latency (about a millisecond), which is how
+    precisely a receipt is placed.
     """
 
     def __init__(self):

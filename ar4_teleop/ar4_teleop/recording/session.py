@@ -25,6 +25,7 @@ from typing import Callable, List, Optional
 from ar4_description import ros_messages
 from ar4_description.robot_constants import robot_constants
 from ar4_teleop.recording import adapters
+from ar4_teleop.recording.commanded import StampClock
 from ar4_teleop.recording.episode import (
     Action, episode_summary, EpisodeStateMachine, Event, State, status_line, Transition)
 from ar4_teleop.recording.features import FPS
@@ -32,6 +33,8 @@ from ar4_teleop.recording.sync import FrameAssembler
 from ar4_teleop.recording.writer import DatasetError, DatasetWriter, SavedEpisode
 
 GAP_POLICIES = ('flag', 'discard')
+#: Commands kept while no joint state has tied the receipt clock to the stamps yet.
+EARLY_COMMANDS = 64
 
 
 class RecordingSession:
@@ -56,6 +59,9 @@ class RecordingSession:
         self.machine = EpisodeStateMachine(max_duration_s)
         self._assembler_args = (task, action_source, fps, state_tolerance_s)
         self.assembler = FrameAssembler(*self._assembler_args)
+        #: Receipt times (node clock or a bag's log times) onto the stamps' clock (sim time).
+        self.clock = StampClock()
+        self._early = []
         self.saves: List[Future] = []
         self.saved: List[SavedEpisode] = []
         self.discarded = 0
@@ -65,36 +71,60 @@ class RecordingSession:
     def reset_inputs(self) -> None:
         """Forget every joint state and command (a new stream, e.g. the next bag, begins)."""
         self.assembler = FrameAssembler(*self._assembler_args)
+        self.clock = StampClock()
+        self._early = []
 
-    def on_joint_state(self, msg) -> None:
-        """Take a sensor_msgs/JointState (stamped by its header)."""
+    def on_joint_state(self, msg, receive_ns: int) -> None:
+        """
+        Take a sensor_msgs/JointState (stamped by its header), received at ``receive_ns``.
+
+        The receipt, on the caller's clock, ties that clock to the stamps' (see StampClock).
+        """
         try:
             state = ros_messages.joint_positions(msg, self.names7)
         except ros_messages.MessageError as error:
             self.assembler.reject_state(str(error))
             return
-        self.assembler.add_state(ros_messages.stamp_ns(msg.header.stamp), state)
+        stamp = ros_messages.stamp_ns(msg.header.stamp)
+        self.clock.observe(receive_ns, stamp)
+        early, self._early = self._early, []
+        for handler, command, received in early:  # now placeable on the stamps' clock
+            handler(command, received)
+        self.assembler.add_state(stamp, state)
 
     def on_trajectory(self, msg, receive_ns: int) -> None:
         """
-        Take a trajectory_msgs/JointTrajectory received at ``receive_ns`` (stamp clock).
+        Take a trajectory_msgs/JointTrajectory received at ``receive_ns`` (the caller's clock).
 
         It replaces the commanded trajectory as it does in the controller; see
         ``recording.commanded`` for how a frame's arm action is read from it.
         """
+        if self._hold_until_clock_known(self.on_trajectory, msg, receive_ns):
+            return
         try:
             window = adapters.trajectory_window(msg, self.arm_names)
         except ros_messages.MessageError as error:
             self.assembler.reject_command(str(error))
             return
-        self.assembler.add_trajectory(window, receive_ns)
+        self.assembler.add_trajectory(window, self.clock.to_stamp_clock(receive_ns))
 
     def on_gripper_target(self, msg, receive_ns: int) -> None:
         """Take a std_msgs/Float64 gripper target (metres per jaw, 0 = closed) and its receipt."""
+        if self._hold_until_clock_known(self.on_gripper_target, msg, receive_ns):
+            return
         try:
-            self.assembler.add_gripper_target(receive_ns, adapters.float64_value(msg))
+            target = adapters.float64_value(msg)
         except ros_messages.MessageError as error:
             self.assembler.quality.note(f'gripper command ignored: {error}')
+            return
+        self.assembler.add_gripper_target(self.clock.to_stamp_clock(receive_ns), target)
+
+    def _hold_until_clock_known(self, handler, msg, receive_ns: int) -> bool:
+        """Keep a command received before any joint state; it is replayed with the first one."""
+        if self.clock.offset_ns is not None:
+            return False
+        self._early = (self._early + [(handler, msg, receive_ns)])[-EARLY_COMMANDS:]
+        return True
 
     def on_homing(self, msg) -> None:
         """Take the teleop's std_msgs/Bool homing state: no take is armed while it is true."""
