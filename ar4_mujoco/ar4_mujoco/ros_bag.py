@@ -175,6 +175,11 @@ class CommandedArm:
         self.times_ns = np.array([frame_stamp_ns(k, fps) + period
                                   for k in range(targets.shape[0])], dtype=np.int64)
         self.positions = targets[:, :6].copy()
+        # c is the recorder's reading of one trajectory through these points (the same sampling).
+        self._trajectory = CommandedTrajectory(6)
+        first = int(self.times_ns[0])
+        self._trajectory.offer(TrajectoryWindow(first, self.times_ns - first, self.positions),
+                               first)
 
     @property
     def end_ns(self) -> int:
@@ -183,15 +188,7 @@ class CommandedArm:
 
     def __call__(self, time_ns: int) -> np.ndarray:
         """Return c(time_ns)."""
-        times, positions = self.times_ns, self.positions
-        if time_ns <= times[0]:
-            return positions[0].copy()
-        if time_ns >= times[-1]:
-            return positions[-1].copy()
-        after = int(np.searchsorted(times, time_ns, side='right'))
-        t0, t1 = int(times[after - 1]), int(times[after])
-        weight = (time_ns - t0) / float(t1 - t0)
-        return positions[after - 1] + weight * (positions[after] - positions[after - 1])
+        return self._trajectory.sample(time_ns)
 
 
 def episode_servo_windows(commanded: CommandedArm, timing: Optional[ServoTiming] = None
