@@ -110,36 +110,103 @@ def _rgb(value=0):
     return np.full(IMAGE_SHAPE, value, np.uint8)
 
 
-def test_assembler_command_source_uses_state_at_or_before_image():
+def test_assembler_command_source_uses_the_state_at_the_image_stamp():
     assembler = FrameAssembler('task', 'command', state_tolerance_s=0.05)
     assembler.start_episode()
-    assembler.add_state(0, np.full(7, 1.0))
-    assembler.add_state(PERIOD + 1, np.full(7, 2.0))  # after the image: not used
-    frames = assembler.add_image(PERIOD, _rgb())
-    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 1.0))
+    assert assembler.add_state(0, np.full(7, 1.0)) == []
+    # The image waits for the state after its stamp ...
+    assert assembler.add_image(PERIOD, _rgb()) == []
+    # ... which arrives 2/3 of the way on: the state at the image stamp is interpolated.
+    frames = assembler.add_state(PERIOD + PERIOD // 2, np.full(7, 2.5))
+    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 2.0), rtol=1e-6)
     # No command yet: the action holds the state and is counted.
-    np.testing.assert_allclose(frames[0][ACTION_KEY], np.full(7, 1.0))
+    np.testing.assert_allclose(frames[0][ACTION_KEY], frames[0][STATE_KEY])
     assert assembler.quality.held_actions == 1
     # A one-point trajectory to reach at 3 periods: the image at 2 periods takes it whole.
     window = TrajectoryWindow(PERIOD, np.array([2 * PERIOD]), np.arange(6.0)[None, :] * 2)
     assert assembler.add_trajectory(window, PERIOD)
     assembler.add_gripper_target(2 * PERIOD, 0.01)
-    frames = assembler.add_image(2 * PERIOD, _rgb())
+    assembler.add_state(2 * PERIOD, np.full(7, 3.0))
+    frames = assembler.add_image(2 * PERIOD, _rgb())  # a state at the stamp: no wait
     np.testing.assert_allclose(frames[0][ACTION_KEY], list(range(0, 12, 2)) + [0.01], rtol=1e-6)
-    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 2.0))
+    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 3.0))
     assert not assembler.quality.has_gaps and assembler.quality.frames == 2
+
+
+def test_assembler_action_is_read_when_the_image_arrives_not_when_it_completes():
+    assembler = FrameAssembler('task', 'command', state_tolerance_s=0.05)
+    assembler.start_episode()
+    assembler.add_state(0, np.zeros(7))
+    first = TrajectoryWindow(0, np.array([0]), np.full((1, 6), 1.0))
+    assembler.add_trajectory(first, 0)
+    assert assembler.add_image(PERIOD // 2, _rgb()) == []
+    # A new command received before the state that completes the frame does not change it.
+    assembler.add_trajectory(TrajectoryWindow(0, np.array([0]), np.full((1, 6), 7.0)), PERIOD)
+    frames = assembler.add_state(PERIOD, np.ones(7))
+    np.testing.assert_allclose(frames[0][ACTION_KEY][:6], np.full(6, 1.0))
+
+
+def test_assembler_holds_the_state_before_when_the_next_is_late_or_far():
+    assembler = FrameAssembler('task', 'state', state_tolerance_s=0.05)
+    assembler.start_episode()
+    assembler.add_state(0, np.full(7, 1.0))
+    assert assembler.add_image(PERIOD // 3, _rgb()) == []
+    # The next image lies a tolerance later: no state after the first will come in time.
+    frames = assembler.add_image(PERIOD // 3 + 2 * PERIOD, _rgb())
+    assert len(frames) == 1
+    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 1.0))
+    # A state after the image but beyond the tolerance: the one before (within it) is held.
+    assembler.add_state(2 * PERIOD, np.full(7, 5.0))
+    frames = assembler.add_state(PERIOD // 3 + 2 * PERIOD + 60_000_000, np.full(7, 9.0))
+    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 5.0))
+    # The end of the episode completes what still waits.
+    assert assembler.add_image(PERIOD // 3 + 2 * PERIOD + 61_000_000, _rgb()) == []
+    frames = assembler.finish()
+    np.testing.assert_allclose(frames[0][STATE_KEY], np.full(7, 9.0))
+    assert assembler.quality.frames == 3
+
+
+def test_joint_states_slower_than_the_camera_are_interpolated_and_drops_name_the_tolerance():
+    period_15hz = 64_000_000  # 15.6 Hz joint states, as another arm's publisher gives
+
+    def run(tolerance):
+        assembler = FrameAssembler('task', 'state', state_tolerance_s=tolerance)
+        assembler.start_episode()
+        frames, states, image = [], iter(range(0, 4 * 10**9, period_15hz)), _rgb()
+        stamp = next(states)
+        for k in range(90):
+            image_ns = 5_000_000 + k * PERIOD
+            while stamp <= image_ns:  # a state stamped after the image arrives after it
+                frames += assembler.add_state(stamp, np.full(7, stamp / 1e9))
+                stamp = next(states)
+            frames += assembler.add_image(image_ns, image)
+        frames += assembler.add_state(stamp, np.full(7, stamp / 1e9))  # the stream goes on
+        frames += assembler.finish()
+        return assembler.quality, frames
+
+    quality, frames = run(0.05)
+    assert quality.stale_state == 20 and quality.frames == 70  # 22% of 90 dropped
+    summary = quality.summary()
+    assert '--state-tolerance 0.065' in summary, summary
+    # Every state kept is the state at its image's instant (states here are time itself).
+    quality, frames = run(0.065)
+    assert quality.stale_state == 0 and quality.frames == 90
+    times = np.array([5e-3 + k / 30 for k in range(90)])
+    np.testing.assert_allclose([f[STATE_KEY][0] for f in frames], times, atol=1e-6)
 
 
 def test_assembler_counts_stale_missing_gaps_and_early_images():
     assembler = FrameAssembler('task', 'state', state_tolerance_s=0.05)
     assembler.start_episode()
-    assert assembler.add_image(0, _rgb()) == []  # no state yet
+    assert assembler.add_image(0, _rgb()) == []  # waits for a state
+    assert assembler.add_state(1000, np.zeros(7)) == []  # none at or before the image
     assert assembler.quality.missing_state == 1
-    assembler.add_state(0, np.zeros(7))
-    assert len(assembler.add_image(PERIOD, _rgb())) == 1
+    assembler.add_state(PERIOD, np.zeros(7))
+    assert len(assembler.add_image(PERIOD, _rgb())) == 1  # a state at the stamp: no wait
     assert assembler.add_image(PERIOD + PERIOD // 4, _rgb()) == []  # camera faster than fps
     assert assembler.quality.early_images == 1
-    assert assembler.add_image(4 * PERIOD, _rgb()) == []  # two frames missing, state stale
+    assert assembler.add_image(4 * PERIOD, _rgb()) == []  # two frames missing ...
+    assert assembler.add_state(5 * PERIOD, np.zeros(7)) == []  # ... and the state stale
     quality = assembler.quality
     assert quality.camera_gaps == 2 and quality.stale_state == 1 and quality.has_gaps
     assert not assembler.add_state(-5, np.zeros(7))

@@ -15,19 +15,22 @@
 """
 The recorder's message adapters: ROS 2 messages in, numpy out (pure; no *_msgs imports).
 
-Image decoding and the recorder's strict parsing of the commanded targets; stamps and joint
-states are read with ``ar4_description.ros_messages`` (whose MessageError these raise too).
+Image decoding (sensor_msgs/Image and CompressedImage, optionally scaled to the dataset's size)
+and the recorder's strict parsing of the commanded targets; stamps and joint states are read with
+``ar4_description.ros_messages`` (whose MessageError these raise too).
 They accept rclpy's generated classes and the rosbags typestore classes alike: fields are read by
 attribute, number sequences go through ``np.asarray`` (rclpy gives array.array, rosbags numpy).
 Messages are built from a class passed in, with every field given by keyword.
 """
 
+import io
 from typing import Sequence, Tuple
 
 from ar4_description.ros_messages import MessageError, stamp_ns
 from ar4_teleop.recording.commanded import TrajectoryWindow
 from ar4_teleop.recording.features import IMAGE_SHAPE
 import numpy as np
+from PIL import Image as PILImage
 
 # Encoding -> (channels, index of R, G, B in the pixel).
 _COLOUR_ENCODINGS = {
@@ -39,24 +42,92 @@ _COLOUR_ENCODINGS = {
 SUPPORTED_ENCODINGS = tuple(_COLOUR_ENCODINGS) + ('mono8',)
 
 
-def image_to_rgb(msg, expected_shape: Tuple[int, int, int] = IMAGE_SHAPE) -> np.ndarray:
-    """
-    Convert a sensor_msgs/Image to an RGB uint8 HWC array of ``expected_shape``.
+#: PIL modes of 8-bit images that convert to RGB without losing meaning (16-bit and float
+#: images, e.g. depth, do not).
+_PIL_8BIT_MODES = ('1', 'L', 'LA', 'P', 'PA', 'RGB', 'RGBA', 'RGBX', 'CMYK', 'YCbCr')
 
-    Accept rgb8, bgr8, rgba8, bgra8 and mono8, with or without row padding (``step``).
-    Raise MessageError for another encoding, a wrong size or a short buffer.
+
+def is_compressed_image(msg) -> bool:
+    """Return True for a sensor_msgs/CompressedImage (it has ``format`` and no ``encoding``)."""
+    return hasattr(msg, 'format') and not hasattr(msg, 'encoding')
+
+
+def image_to_rgb(msg, expected_shape: Tuple[int, int, int] = IMAGE_SHAPE,
+                 resize: bool = False) -> np.ndarray:
     """
+    Convert a sensor_msgs/Image or CompressedImage to an RGB uint8 HWC array of ``expected_shape``.
+
+    Image: rgb8, bgr8, rgba8, bgra8 and mono8, with or without row padding (``step``).
+    CompressedImage: JPEG and PNG of 8-bit colour or grey. An image of another size is refused,
+    or scaled to ``expected_shape`` with ``resize`` (the aspect ratio is not kept). Raise
+    MessageError for another encoding or format, a wrong size or a short or corrupt buffer.
+    """
+    if is_compressed_image(msg):
+        rgb = _compressed_to_rgb(msg)
+    else:
+        rgb = _raw_to_rgb(msg)
+    return _fit(rgb, expected_shape, resize)
+
+
+def image_size(msg) -> Tuple[int, int]:
+    """Return (width, height) of an Image, or of a CompressedImage's header (no full decode)."""
+    if not is_compressed_image(msg):
+        return int(msg.width), int(msg.height)
+    with _open_compressed(msg) as picture:
+        return picture.size
+
+
+def _fit(rgb: np.ndarray, expected_shape: Tuple[int, int, int], resize: bool) -> np.ndarray:
+    height, width = rgb.shape[:2]
+    want_h, want_w = expected_shape[0], expected_shape[1]
+    if (height, width) == (want_h, want_w):
+        return rgb
+    if not resize:
+        raise MessageError(
+            f'image is {width}x{height} (width x height); the dataset needs {want_w}x{want_h}: '
+            'set the camera resolution, or pass --resize to scale the images')
+    # Pillow's resampling filters widen with the scale factor, so shrinking averages (no
+    # aliasing) and enlarging interpolates.
+    scaled = PILImage.fromarray(rgb).resize((want_w, want_h), PILImage.Resampling.BILINEAR)
+    return np.asarray(scaled, dtype=np.uint8)
+
+
+def _open_compressed(msg):
+    # compressed_image_transport (image_transport_plugins, compressed_publisher.cpp) converts
+    # colour images to bgr8/bgr16 before cv::imencode, so the JPEG or PNG itself holds true
+    # colours whatever the format string ('rgb8; jpeg compressed bgr8') says; other publishers
+    # write plain 'jpeg' or 'png'. The file's own header is what Pillow decodes.
+    fmt = str(msg.format).lower()
+    if 'compresseddepth' in fmt or not (any(kind in fmt for kind in ('jpeg', 'jpg', 'png'))
+                                        or not fmt.strip()):
+        raise MessageError(f'compressed image format {msg.format!r} is not supported; '
+                           'record JPEG or PNG (compressed_image_transport) or raw images')
+    try:
+        data = np.asarray(msg.data, dtype=np.uint8).tobytes()
+        return PILImage.open(io.BytesIO(data))
+    except Exception as error:  # noqa: B902 - Pillow raises several types for bad data
+        raise MessageError(f'compressed image ({msg.format}) cannot be decoded: {error}') from None
+
+
+def _compressed_to_rgb(msg) -> np.ndarray:
+    with _open_compressed(msg) as picture:
+        if picture.mode not in _PIL_8BIT_MODES:
+            raise MessageError(f'compressed image of mode {picture.mode} ({msg.format}); only '
+                               '8-bit colour or grey images can be recorded')
+        try:
+            return np.asarray(picture.convert('RGB'), dtype=np.uint8)
+        except Exception as error:  # noqa: B902 - a truncated file fails here, not at open
+            raise MessageError(
+                f'compressed image ({msg.format}) cannot be decoded: {error}') from None
+
+
+def _raw_to_rgb(msg) -> np.ndarray:
     encoding = str(msg.encoding).lower()
     height, width = int(msg.height), int(msg.width)
-    want_h, want_w = expected_shape[0], expected_shape[1]
     if encoding not in SUPPORTED_ENCODINGS:
         raise MessageError(
             f'image encoding {msg.encoding!r} is not supported; publish one of '
             f'{", ".join(SUPPORTED_ENCODINGS)}')
-    if (height, width) != (want_h, want_w):
-        raise MessageError(
-            f'image is {width}x{height} (width x height); the dataset needs {want_w}x{want_h}: '
-            'set the camera resolution, or resize before recording')
     channels, order = _COLOUR_ENCODINGS.get(encoding, (1, (0, 0, 0)))
     step = int(msg.step) or width * channels
     if step < width * channels:

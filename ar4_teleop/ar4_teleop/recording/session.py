@@ -20,7 +20,7 @@ The live recorder node and ``ar4-bag2lerobot`` both drive this class, so a bag r
 """
 
 from concurrent.futures import Future
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Sequence
 
 from ar4_description import ros_messages
 from ar4_description.robot_constants import robot_constants
@@ -31,6 +31,7 @@ from ar4_teleop.recording.episode import (
 from ar4_teleop.recording.features import FPS
 from ar4_teleop.recording.sync import FrameAssembler
 from ar4_teleop.recording.writer import DatasetError, DatasetWriter, SavedEpisode
+import numpy as np
 
 GAP_POLICIES = ('flag', 'discard')
 #: Commands kept while no joint state has tied the receipt clock to the stamps yet.
@@ -43,14 +44,19 @@ class RecordingSession:
     def __init__(self, writer: DatasetWriter, task: str, action_source: str = 'command',
                  fps: int = FPS, max_duration_s: float = 60.0, state_tolerance_s: float = 0.05,
                  gap_policy: str = 'flag', log: Callable[[str], None] = print,
-                 home: Optional[Callable[[], None]] = None):
+                 home: Optional[Callable[[], None]] = None,
+                 joint_names: Optional[Sequence[str]] = None, resize_images: bool = False):
         if gap_policy not in GAP_POLICIES:
             raise ValueError(f'gap policy must be one of {", ".join(GAP_POLICIES)}')
         if not task or not task.strip():
             raise ValueError('the task (language instruction) must not be empty')
-        constants = robot_constants()
-        self.names7 = list(constants.names7)
-        self.arm_names = list(constants.joint_names)
+        #: The joint names of the inputs, in the dataset's order: the AR4's by default, another
+        #: arm's six (its gripper's state then reads 0) or seven with ``joint_names``.
+        self.names7 = list(joint_names or robot_constants().names7)
+        if len(self.names7) not in (6, 7) or len(set(self.names7)) != len(self.names7):
+            raise ValueError(f'joint names: give 6 or 7 distinct names, got {self.names7}')
+        self.arm_names = self.names7[:6]
+        self.resize_images = resize_images
         self.writer = writer
         self.fps = fps
         self.gap_policy = gap_policy
@@ -85,12 +91,14 @@ class RecordingSession:
         except ros_messages.MessageError as error:
             self.assembler.reject_state(str(error))
             return
+        if state.size == 6:
+            state = np.append(state, 0.0)
         stamp = ros_messages.stamp_ns(msg.header.stamp)
         self.clock.observe(receive_ns, stamp)
         early, self._early = self._early, []
         for handler, command, received in early:  # now placeable on the stamps' clock
             handler(command, received)
-        self.assembler.add_state(stamp, state)
+        self._write(self.assembler.add_state(stamp, state))
 
     def on_trajectory(self, msg, receive_ns: int) -> None:
         """
@@ -131,12 +139,17 @@ class RecordingSession:
         self.machine.homing = bool(msg.data)
 
     def on_image(self, msg) -> int:
-        """Take a sensor_msgs/Image; return the number of frames written (0 when not recording)."""
+        """
+        Take a sensor_msgs/Image or CompressedImage; return the frames written.
+
+        0 when not recording. A frame may be written later, with the joint state after the
+        image (see ``recording.sync``).
+        """
         if not self.machine.recording:
             return 0
         stamp = ros_messages.stamp_ns(msg.header.stamp)
         try:
-            image = adapters.image_to_rgb(msg)
+            image = adapters.image_to_rgb(msg, resize=self.resize_images)
         except ros_messages.MessageError as error:
             self.assembler.reject_image(str(error))
             return 0
@@ -146,10 +159,15 @@ class RecordingSession:
         """Take an RGB HWC uint8 image stamped in nanoseconds; return frames written."""
         if not self.machine.recording:
             return 0
-        frames = self.assembler.add_image(stamp_ns, image)
+        return self._write(self.assembler.add_image(stamp_ns, image))
+
+    def _write(self, frames: List[dict]) -> int:
+        """Write the frames the assembler completed while recording; pause at the limit."""
+        if not frames or not self.machine.recording:
+            return 0
         for frame in frames:
             self.writer.add_frame(frame)
-        if frames and self.machine.limit_reached(self.frames / self.fps):
+        if self.machine.limit_reached(self.frames / self.fps):
             self.handle(Event.LIMIT)
         return len(frames)
 
@@ -182,7 +200,8 @@ class RecordingSession:
         self._episode_index = self.writer.next_episode_index
 
     def _do_pause(self) -> None:
-        pass  # the state machine stops recording; the message says what to do
+        # The take reached its length: images still waiting for their joint state lie beyond it.
+        self.assembler.drop_waiting()
 
     def _do_home(self) -> None:
         if self.home is not None:

@@ -15,17 +15,29 @@
 """
 Frame assembly on the camera clock.
 
-One frame per camera image: the joint state is the latest at or before the image stamp (within a
-tolerance), the action comes from the selected source. With the ``command`` source the action
-follows the commanded-target contract of ``recording.commanded``: the arm's is the most recent
-commanded trajectory sampled one frame period after the image stamp, the gripper's the latest
-target received at or before the image stamp. Nothing is invented: an image whose inputs are
-missing or stale is counted and skipped, and the episode is marked as having gaps, because
-LeRobot timestamps are frame_index / fps and a skipped frame warps time.
+One frame per camera image. The state is the joint state at the image stamp t: a sample stamped
+t itself, else the linear interpolation between the samples just before and just after t when
+both lie within the state tolerance of t, else the sample before when it lies within the
+tolerance and none after does (a pause in the stream). Joint states slower than the camera are
+common on other arms (15 Hz state publishers); interpolating keeps their frames at the image's
+instant instead of up to one state period behind it. The sample after t is usually received
+after the image, so an image waits (holding its decoded pixels) until a state at or after its
+stamp arrives, until an image a tolerance later shows that none will in time, or until the
+episode ends. Live and from a bag the inputs arrive in the same order, so both give the same
+frames.
+
+The action comes from the selected source. With ``command`` it follows the commanded-target
+contract of ``recording.commanded``: the arm's is the most recent commanded trajectory (at the
+image's arrival) sampled one frame period after t, the gripper's the latest target received at
+or before t. Nothing is invented: an image whose inputs are missing or stale is counted and
+skipped, and the episode is marked as having gaps, because LeRobot timestamps are
+frame_index / fps and a skipped frame warps time. Stale frames name the tolerance that would
+have kept them.
 """
 
 from collections import deque
 from dataclasses import dataclass, field
+import math
 from typing import Deque, List, Optional, Sequence, Tuple
 
 from ar4_teleop.recording.commanded import (
@@ -51,6 +63,8 @@ class EpisodeQuality:
     non_monotonic_states: int = 0
     held_actions: int = 0
     rejected_commands: int = 0
+    #: The largest joint-state age of a stale frame: a tolerance above it keeps them all.
+    needed_tolerance_ns: int = 0
     messages: List[str] = field(default_factory=list)
 
     @property
@@ -72,8 +86,12 @@ class EpisodeQuality:
         """Return a one-line account of dropped, stale and odd inputs."""
         parts = [f'{self.dropped} dropped']
         if self.dropped:
-            parts.append(f'({self.missing_state} without joint state, {self.stale_state} stale, '
+            parts[0] += (f' ({self.missing_state} without joint state, {self.stale_state} stale, '
                          f'{self.camera_gaps} camera gaps, {self.bad_images} bad images)')
+        if self.stale_state:
+            keep = math.ceil(self.needed_tolerance_ns / 1e6 + 0.5) / 1000
+            parts.append(f'a state tolerance of {keep:.3f} s would keep the stale frames '
+                         f'(--state-tolerance {keep:.3f}, or the recorder\'s state_tolerance)')
         if self.non_monotonic_states:
             parts.append(f'{self.non_monotonic_states} joint states out of order')
         if self.bad_states:
@@ -87,12 +105,24 @@ class EpisodeQuality:
         return ', '.join(parts)
 
 
+@dataclass
+class _PendingImage:
+    """An image waiting for the joint state after its stamp, with its action read on arrival."""
+
+    stamp: int
+    image: np.ndarray
+    arm: Optional[np.ndarray] = None
+    gripper: Optional[float] = None
+
+
 class FrameAssembler:
     """
     Turn timestamped images, joint states and commands into LeRobot frames.
 
     Times are integer nanoseconds on one clock (the camera's; sim time in simulation). Inputs are
     kept between episodes (the trajectory in force stays in force), counters are per episode.
+    Frames come out in image order from :meth:`add_image`, :meth:`add_state`, :meth:`flush` and
+    :meth:`finish` (see the module docstring for why an image may wait for the next state).
     """
 
     def __init__(self, task: str, action_source: str = 'command', fps: int = FPS,
@@ -112,17 +142,22 @@ class FrameAssembler:
         self._gripper_targets = GripperTargets()
         self.quality = EpisodeQuality()
         self._last_image_ns: Optional[int] = None
+        self._pending: Deque[_PendingImage] = deque()
         self._held: Optional[dict] = None
 
     # ----------------------------------------------------------------- inputs
-    def add_state(self, stamp: int, state7: Sequence[float]) -> bool:
-        """Record a joint state (7 values, dataset order); return False if out of order."""
+    def add_state(self, stamp: int, state7: Sequence[float]) -> List[dict]:
+        """
+        Record a joint state (7 values, dataset order); return the frames it completes.
+
+        A state stamped before the previous one is counted and ignored.
+        """
         if self._states and stamp < self._states[-1][0]:
             self.quality.non_monotonic_states += 1
             self.quality.note('joint state stamps went backwards; those states were ignored')
-            return False
+            return []
         self._states.append((int(stamp), np.asarray(state7, dtype=np.float64)))
-        return True
+        return self._resolve(final=False)
 
     def reject_state(self, reason: str) -> None:
         """Count a joint state message that could not be used."""
@@ -153,45 +188,19 @@ class FrameAssembler:
 
     # ----------------------------------------------------------------- episodes
     def start_episode(self) -> None:
-        """Reset the per-episode counters and clock (inputs are kept)."""
+        """Reset the per-episode counters, clock and waiting images (inputs are kept)."""
         self.quality = EpisodeQuality()
         self._last_image_ns = None
+        self._pending.clear()
         self._held = None
-
-    def _state_at(self, stamp: int) -> Optional[np.ndarray]:
-        for state_stamp, state in reversed(self._states):
-            if state_stamp <= stamp:
-                if stamp - state_stamp > self.tolerance_ns:
-                    self.quality.stale_state += 1
-                    self.quality.note(
-                        f'joint state {(stamp - state_stamp) / 1e6:.0f} ms older than the image '
-                        f'(tolerance {self.tolerance_ns / 1e6:.0f} ms)')
-                    return None
-                return state
-        self.quality.missing_state += 1
-        self.quality.note('no joint state at or before the image stamp')
-        return None
-
-    def _command_action(self, stamp: int, state: np.ndarray) -> np.ndarray:
-        # The commanded-target contract (recording.commanded): arm sampled at t + 1/fps,
-        # gripper the latest target at or before t; the state stands in until one is known.
-        action = state.copy()
-        arm = self._arm_command.sample(stamp + self.period_ns)
-        gripper = self._gripper_targets.at(stamp)
-        if arm is not None:
-            action[:6] = arm
-        if gripper is not None:
-            action[6] = gripper
-        if arm is None or gripper is None:
-            self.quality.held_actions += 1
-        return action
 
     def add_image(self, stamp: int, image: np.ndarray) -> List[dict]:
         """
-        Offer a camera image; return the frames that became complete (zero or one).
+        Offer a camera image; return the frames that became complete.
 
-        With action source ``next_state`` a frame is returned one image late, when the next
-        state is known; call :meth:`finish` at the end of the episode for the last one.
+        The image waits for the joint state after its stamp (see the module docstring). With
+        action source ``next_state`` a frame is returned one image late, when the next state is
+        known. Call :meth:`finish` at the end of the episode for the frames still waiting.
         """
         stamp = int(stamp)
         if self._last_image_ns is not None:
@@ -205,14 +214,90 @@ class FrameAssembler:
                 self.quality.note(f'{missing} camera frames missing before '
                                   f'{stamp / NS_PER_S:.3f} s')
         self._last_image_ns = stamp
-        state = self._state_at(stamp)
-        if state is None:
-            return []
+        pending = _PendingImage(stamp, image)
         if self.action_source == 'command':
-            action = self._command_action(stamp, state)
+            # The contract (recording.commanded): arm sampled at t + 1/fps from the trajectory
+            # in force now, gripper the latest target at or before t.
+            pending.arm = self._arm_command.sample(stamp + self.period_ns)
+            pending.gripper = self._gripper_targets.at(stamp)
+        # An image a tolerance later means no state after an earlier image will come in time.
+        ready = self._resolve(final=False, overdue_before=stamp - self.tolerance_ns)
+        self._pending.append(pending)
+        return ready + self._resolve(final=False)
+
+    def drop_waiting(self) -> None:
+        """Forget the images still waiting for a joint state (the take ended before them)."""
+        self._pending.clear()
+
+    def flush(self) -> List[dict]:
+        """Complete every waiting image with the states known now; return the frames."""
+        return self._resolve(final=True)
+
+    def finish(self) -> List[dict]:
+        """
+        End the episode: return the waiting frames.
+
+        With ``next_state`` the last frame's action holds its own state.
+        """
+        ready = self.flush()
+        held, self._held = self._held, None
+        return ready + ([held] if held is not None else [])
+
+    # ----------------------------------------------------------------- internals
+    def _resolve(self, final: bool, overdue_before: Optional[int] = None) -> List[dict]:
+        ready = []
+        while self._pending:
+            pending = self._pending[0]
+            newest = self._states[-1][0] if self._states else None
+            waiting = newest is None or newest < pending.stamp
+            if waiting and not final and (overdue_before is None
+                                          or pending.stamp > overdue_before):
+                break
+            self._pending.popleft()
+            state = self._state_at(pending.stamp)
+            if state is not None:
+                ready += self._frame(pending, state)
+        return ready
+
+    def _state_at(self, stamp: int) -> Optional[np.ndarray]:
+        before = after = None
+        for sample in reversed(self._states):
+            if sample[0] <= stamp:
+                before = sample
+                break
+            after = sample
+        if before is not None and before[0] == stamp:
+            return before[1]
+        if before is None:
+            self.quality.missing_state += 1
+            self.quality.note('no joint state at or before the image stamp')
+            return None
+        age = stamp - before[0]
+        if age > self.tolerance_ns:
+            self.quality.stale_state += 1
+            self.quality.needed_tolerance_ns = max(self.quality.needed_tolerance_ns, age)
+            self.quality.note(
+                f'joint state {age / 1e6:.0f} ms older than the image (tolerance '
+                f'{self.tolerance_ns / 1e6:.0f} ms)')
+            return None
+        if after is None or after[0] - stamp > self.tolerance_ns:
+            return before[1]
+        weight = age / (after[0] - before[0])
+        return before[1] + weight * (after[1] - before[1])
+
+    def _frame(self, pending: _PendingImage, state: np.ndarray) -> List[dict]:
+        if self.action_source == 'command':
+            # The state stands in until a command is known.
+            action = state.copy()
+            if pending.arm is not None:
+                action[:6] = pending.arm
+            if pending.gripper is not None:
+                action[6] = pending.gripper
+            if pending.arm is None or pending.gripper is None:
+                self.quality.held_actions += 1
         else:
             action = state
-        frame = build_frame(image, state, action, self.task)
+        frame = build_frame(pending.image, state, action, self.task)
         self.quality.frames += 1
         if self.action_source != 'next_state':
             return [frame]
@@ -222,8 +307,3 @@ class FrameAssembler:
             ready.append(self._held)
         self._held = frame
         return ready
-
-    def finish(self) -> List[dict]:
-        """Return the frame still held by ``next_state`` (its action holds its own state)."""
-        held, self._held = self._held, None
-        return [held] if held is not None else []
