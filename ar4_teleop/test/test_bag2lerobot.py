@@ -322,7 +322,10 @@ def test_exit_1_names_the_bag_that_gave_no_episode(tmp_path, capsys):
     out = tmp_path / 'ds'
     assert convert([good, skewed], out) == 1
     err = capsys.readouterr().err
-    assert '1 of 2 bag(s) gave an episode' in err and f'no episode from {skewed}' in err
+    assert '1 of 2 bag(s) gave an episode' in err
+    assert f'no episode from {skewed}: no frames were recorded: no joint state at or before ' \
+        'the image stamp (the next is 10 s later: are the camera and the joint states ' \
+        'stamped by the same clock?)' in err, err
     assert len(episodes(out)) == 1
 
 

@@ -279,7 +279,7 @@ def run(argv: Optional[List[str]] = None) -> int:
             if len(session.saves) > before:
                 saves[plan.path] = session.saves[-1]
             else:
-                failed[plan.path] = 'no episode (see the lines above)'
+                failed[plan.path] = session.last_discard or 'no episode'
         writer.wait_for_saves()
         for path, future in saves.items():
             if future.exception() is not None:

@@ -71,6 +71,7 @@ class RecordingSession:
         self.saves: List[Future] = []
         self.saved: List[SavedEpisode] = []
         self.discarded = 0
+        self.last_discard = ''
         self._episode_index = writer.next_episode_index
 
     # ----------------------------------------------------------------- messages
@@ -211,8 +212,12 @@ class RecordingSession:
         self.assembler.finish()
         frames = self.writer.discard_episode()
         self.discarded += 1
+        quality = self.assembler.quality
+        #: Why the last take was discarded, for callers that report per take (ar4-bag2lerobot).
+        self.last_discard = (reason.strip(' ()') or 'discarded') + (
+            f': {"; ".join(quality.messages)}' if quality.messages else '')
         self.log(episode_summary('discarded' + reason, self._episode_index, frames, self.fps,
-                                 self.assembler.quality.summary()))
+                                 quality.summary()))
 
     def _do_save(self) -> None:
         for frame in self.assembler.finish():

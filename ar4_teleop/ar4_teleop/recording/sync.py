@@ -270,7 +270,10 @@ class FrameAssembler:
             return before[1]
         if before is None:
             self.quality.missing_state += 1
-            self.quality.note('no joint state at or before the image stamp')
+            far = after is not None and after[0] - stamp > NS_PER_S
+            self.quality.note('no joint state at or before the image stamp' + (
+                f' (the next is {(after[0] - stamp) / NS_PER_S:.0f} s later: are the camera '
+                'and the joint states stamped by the same clock?)' if far else ''))
             return None
         age = stamp - before[0]
         if age > self.tolerance_ns:
