@@ -164,7 +164,7 @@ CONTROL_MAP = '\n'.join([
     '  B or N   discard the episode',
     '  H        move the arm home (only when not recording)',
     '  Q/Ctrl-C discard the take in progress, finalize the dataset and exit',
-    'Gamepad: Y saves, B discards, Start homes (through the teleop node).',
+    'Gamepad: X arms, Y saves, B discards, Start homes (through the teleop node).',
 ])
 
 

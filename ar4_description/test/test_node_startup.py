@@ -1,0 +1,100 @@
+# Copyright 2026 The AR4 LeRobot Authors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""run_node with a stand-in for rclpy (the ROS graph cannot exist here)."""
+
+import io
+
+from ar4_description.node_startup import (
+    check_choice, config_error_line, ConfigError, EXIT_CONFIG, EXIT_OK, run_node)
+import pytest
+
+
+class ExternalShutdown(Exception):
+    """Stands in for rclpy.executors.ExternalShutdownException."""
+
+
+class FakeRclpy:
+    """Records init / spin / try_shutdown; spin raises what it is given."""
+
+    def __init__(self, spin_raises=KeyboardInterrupt):
+        self.calls, self.spin_raises = [], spin_raises
+
+    def init(self, args=None):
+        self.calls.append('init')
+
+    def spin(self, node):
+        self.calls.append('spin')
+        raise self.spin_raises
+
+    def try_shutdown(self):
+        self.calls.append('try_shutdown')
+
+
+class FakeNode:
+    """A node with close() and destroy_node() that record their calls."""
+
+    def __init__(self, calls):
+        self.calls = calls
+
+    def close(self):
+        self.calls.append('close')
+
+    def destroy_node(self):
+        self.calls.append('destroy_node')
+
+
+@pytest.mark.parametrize('ending', [KeyboardInterrupt, ExternalShutdown()])
+def test_a_normal_end_closes_then_destroys_and_exits_0(ending):
+    rclpy = FakeRclpy(ending)
+    status = run_node('demo_node', lambda: FakeNode(rclpy.calls), rclpy,
+                      shutdown_errors=(ExternalShutdown,))
+    assert status == EXIT_OK
+    assert rclpy.calls == ['init', 'spin', 'close', 'destroy_node', 'try_shutdown']
+
+
+def test_a_config_error_at_start_is_one_line_on_stderr_and_exit_2():
+    rclpy, err = FakeRclpy(), io.StringIO()
+
+    def make():
+        raise ConfigError('checkpoint data/missing not found:\n  train one with ar4-train')
+    assert run_node('policy_node', make, rclpy, stderr=err) == EXIT_CONFIG
+    assert err.getvalue() == ('policy_node: error: checkpoint data/missing not found: '
+                              'train one with ar4-train\n')
+    assert rclpy.calls == ['init', 'try_shutdown']
+
+
+def test_a_node_specific_config_error_while_spinning_still_closes():
+    class DatasetError(Exception):
+        pass
+    rclpy, err = FakeRclpy(DatasetError('disk full')), io.StringIO()
+    status = run_node('recorder_node', lambda: FakeNode(rclpy.calls), rclpy,
+                      config_errors=(ConfigError, DatasetError), stderr=err)
+    assert status == EXIT_CONFIG and err.getvalue() == 'recorder_node: error: disk full\n'
+    assert rclpy.calls[-3:] == ['close', 'destroy_node', 'try_shutdown']
+
+
+def test_a_bug_keeps_its_traceback_and_still_shuts_down():
+    rclpy = FakeRclpy(ZeroDivisionError('bug'))
+    with pytest.raises(ZeroDivisionError):
+        run_node('teleop_node', lambda: FakeNode(rclpy.calls), rclpy)
+    assert rclpy.calls[-2:] == ['destroy_node', 'try_shutdown']
+    assert config_error_line('n', ValueError()) == 'n: error: ValueError'
+
+
+def test_check_choice_names_the_parameter_and_the_choices():
+    check_choice('action_source', 'command', ('command', 'next_state'))
+    with pytest.raises(ConfigError, match="action_source must be one of command, next_state, "
+                                          "got 'velocity'"):
+        check_choice('action_source', 'velocity', ('command', 'next_state'))
