@@ -16,9 +16,9 @@
 Read the Docker files the way Docker and Compose do, without either of them.
 
 Pure helpers for tests/test_docker.py: Compose variable interpolation (``${VAR:-default}``
-and friends), a Dockerfile instruction reader, the apt packages a Dockerfile installs, the apt
-package names the rosdep database knows for Ubuntu, and the ``docker compose`` commands and
-environment variables a README names.
+and friends) and durations, a Dockerfile instruction reader, the apt packages a Dockerfile
+installs, the apt package names the rosdep database knows for Ubuntu, and the ``docker
+compose`` commands and environment variables a README names.
 """
 
 from pathlib import Path
@@ -114,6 +114,21 @@ def service_environment(service: dict) -> Dict[str, Optional[str]]:
         name, _, value = item.partition('=')
         pairs[name] = value if '=' in item else None
     return pairs
+
+
+_DURATION_PART = re.compile(r'(\d+(?:\.\d+)?)(h|ms|m|s|us)')
+_DURATION_UNITS = {'h': 3600.0, 'm': 60.0, 's': 1.0, 'ms': 1e-3, 'us': 1e-6}
+
+
+def duration_seconds(value) -> float:
+    """Return a Compose duration (``2m``, ``1m30s``, ``500ms``; a number is seconds) in s."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    text = str(value).strip()
+    parts = _DURATION_PART.findall(text)
+    if not parts or ''.join(number + unit for number, unit in parts) != text:
+        raise ValueError(f'not a Compose duration: {value!r}')
+    return sum(float(number) * _DURATION_UNITS[unit] for number, unit in parts)
 
 
 def as_argv(value) -> List[str]:

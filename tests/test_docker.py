@@ -24,9 +24,12 @@ Dockerfile's layers are ordered so that code changes rebuild only the last one.
 
 import importlib.util
 import json
+import os
 from pathlib import Path
+import signal
 import stat
 import subprocess
+import time
 
 from ar4_description import ros_packages
 import pytest
@@ -158,7 +161,7 @@ def test_sim_command_and_foxglove_bound_to_localhost(services):
     # The launch file's own default is localhost too, so nothing listens beyond the machine
     # unless the user sets FOXGLOVE_ADDRESS.
     launch = (ROOT / 'ar4_gazebo' / 'launch' / 'sim.launch.py').read_text()
-    assert "('foxglove_address', '127.0.0.1'" in launch
+    assert "'foxglove_address', default_value='127.0.0.1'" in launch
     for name in arguments:
         assert f"'{name}'" in launch, f'sim.launch.py declares no argument {name}'
 
@@ -187,10 +190,35 @@ def test_record_service_reaches_keyboard_and_controller(services):
     assert script.startswith('/ws/')
     text = (ROOT / script[len('/ws/'):]).read_text()
     assert 'ros2 launch ar4_teleop record.launch.py with_recorder:=false' in text
-    assert 'ros2 run ar4_teleop recorder_node' in text and 'keyboard:=true' in text
+    assert '$(ros2 pkg prefix ar4_teleop)/lib/ar4_teleop/recorder_node' in text
+    assert 'keyboard:=true' in text
     launch = (ROOT / 'ar4_teleop' / 'launch' / 'record.launch.py').read_text()
     for argument in ('with_recorder', 'joint_jog', 'use_sim_time'):
         assert f"'{argument}'" in launch
+
+
+def test_record_service_gives_the_recorder_time_to_finish_its_saves(services):
+    # docker compose stop sends stop_signal to tini, which passes it to record.sh: it must be
+    # one the script turns into a finalized dataset, and the grace period must cover pending
+    # saves (tens of seconds each) plus the launch's own stop (AR4_LAUNCH_STOP_TIMEOUT, 15 s).
+    record = services['record']
+    assert record['init'] is True
+    assert record.get('stop_signal', 'SIGTERM') in ('SIGTERM', 'SIGINT', 'SIGHUP')
+    assert checks.duration_seconds(record['stop_grace_period']) >= 90
+    script = (ROOT / 'docker' / 'record.sh').read_text()
+    assert 'launch_stop_timeout="${AR4_LAUNCH_STOP_TIMEOUT:-15}"' in script
+    assert checks.duration_seconds('1m30s') == 90 and checks.duration_seconds(20) == 20
+    with pytest.raises(ValueError):
+        checks.duration_seconds('2 minutes')
+
+
+def test_infer_passes_use_sim_time_into_the_container():
+    # infer.launch.py takes its use_sim_time default from USE_SIM_TIME, also when the service
+    # runs a command of the user's.
+    for chosen, expected in (({}, 'true'), ({'USE_SIM_TIME': 'false'}, 'false')):
+        infer = checks.load_compose(COMPOSE, chosen)['services']['infer']
+        assert checks.service_environment(infer)['USE_SIM_TIME'] == expected
+        assert f'use_sim_time:={expected}' in checks.as_argv(infer['command'])
 
 
 def test_infer_train_and_test_commands(services):
@@ -348,65 +376,233 @@ def test_dockerfile_apt_packages_exist_for_jazzy(instructions):
                 'packages.ubuntu.com/noble and add it to KNOWN_NOBLE_PACKAGES')
 
 
-# --- the record service's script, with a stand-in for the ros2 CLI ---------------------------
+# --- the record service's script, with stand-ins for the ros2 CLI and the nodes ---------------
 
-FAKE_ROS2 = '''#!/usr/bin/env python3
-# Stand-in for the ros2 CLI (no ROS graph here): log the arguments; `launch` runs until it is
-# stopped and, like ros2 launch, handles SIGINT and SIGTERM itself.
-import os, pathlib, signal, sys, time
+# Stand-in for the ros2 CLI as record.sh uses it. `pkg prefix` names the stand-in install
+# prefix. `launch` behaves as ros2 launch does towards signals: it starts the teleop node and
+# runs until SIGINT, which it hears only when its Python had a SIGINT handler to begin with
+# (launch's signal manager works through signal.set_wakeup_fd: a process started with SIGINT
+# ignored never hears it); on SIGINT it stops the teleop with SIGINT and exits 0. It has no
+# SIGTERM handler, so SIGTERM kills it at once and orphans the teleop (ros2/launch#666).
+# FAKE_LAUNCH_HANGS=1: it never stops by itself.
+FAKE_ROS2 = """#!/usr/bin/env python3
+import json, os, pathlib, signal, subprocess, sys, time
 log = pathlib.Path(os.environ['LOG_DIR'])
 (log / (sys.argv[1] + '.args')).write_text('\\n'.join(sys.argv[1:]))
-if sys.argv[1] == 'launch':
-    def stop(number, frame):
-        (log / 'launch.stopped').write_text(signal.Signals(number).name)
-        sys.exit(0)
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    while True:
-        time.sleep(0.05)
-time.sleep(0.5)
-'''
+if sys.argv[1] == 'pkg':
+    print(os.environ['FAKE_PREFIX'])
+    sys.exit(0)
+heard = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+stop = []
+if heard and not os.environ.get('FAKE_LAUNCH_HANGS'):
+    signal.signal(signal.SIGINT, lambda number, frame: stop.append(number))
+(log / 'launch.json').write_text(json.dumps(
+    {'pid': os.getpid(), 'sid': os.getsid(0), 'hears_sigint': heard}))
+teleop = subprocess.Popen([os.environ['FAKE_PREFIX'] + '/lib/ar4_teleop/teleop_node'])
+while not stop:
+    time.sleep(0.02)
+(log / 'launch.stopped').write_text('SIGINT')
+teleop.send_signal(signal.SIGINT)
+teleop.wait()
+"""
+
+# Stand-in for an rclpy node (teleop_node, recorder_node): rclpy installs its SIGINT and SIGTERM
+# handlers whatever the inherited disposition (rclpy src/rclpy/signal_handler.cpp); the first
+# signal ends the spin, then the node finalizes (FAKE_FINALIZE_S, pending saves) and exits 0,
+# noting every signal it got. SIGHUP keeps the inherited disposition. The recorder reads one
+# line of stdin (its keys) and, with FAKE_RECORDER_EXIT, quits by itself (Q: 0, bad setting: 2)
+# once the teleop is up, or at once with FAKE_RECORDER_AT_ONCE.
+FAKE_NODE = """#!/usr/bin/env python3
+import json, os, pathlib, signal, sys, time
+log = pathlib.Path(os.environ['LOG_DIR'])
+name = pathlib.Path(sys.argv[0]).name
+got = []
+for number in (signal.SIGINT, signal.SIGTERM):
+    signal.signal(number, lambda number, frame: got.append(signal.Signals(number).name))
+info = {'pid': os.getpid(), 'argv': sys.argv[1:],
+        'sighup_ignored': signal.getsignal(signal.SIGHUP) == signal.SIG_IGN}
+if name == 'recorder_node':
+    info['stdin'] = sys.stdin.readline()
+(log / (name + '.json')).write_text(json.dumps(info))
+if name == 'recorder_node' and os.environ.get('FAKE_RECORDER_EXIT'):
+    while not (os.environ.get('FAKE_RECORDER_AT_ONCE') or (log / 'teleop_node.json').exists()):
+        time.sleep(0.02)  # a key press comes after start-up, unless told otherwise
+    sys.exit(int(os.environ['FAKE_RECORDER_EXIT']))
+while not got:
+    time.sleep(0.02)
+time.sleep(float(os.environ.get('FAKE_FINALIZE_S', '0.5')))
+(log / (name + '.ended')).write_text(' '.join(got))
+"""
 
 
-def _run_record(tmp_path, **environment):
-    bin_dir = tmp_path / 'bin'
-    bin_dir.mkdir()
-    (bin_dir / 'ros2').write_text(FAKE_ROS2)
-    (bin_dir / 'ros2').chmod(0o755)
-    env = {'PATH': f'{bin_dir}:/usr/bin:/bin', 'LOG_DIR': str(tmp_path), **environment}
-    result = subprocess.run(['bash', str(ROOT / 'docker' / 'record.sh')], env=env,
-                            capture_output=True, text=True, timeout=30)
-    return result
+class RecordRun:
+    """docker/record.sh run against the stand-ins, in a session of its own like under tini."""
+
+    def __init__(self, tmp_path, **environment):
+        self.log = tmp_path
+        bin_dir, lib = tmp_path / 'bin', tmp_path / 'prefix' / 'lib' / 'ar4_teleop'
+        for path, text in ((bin_dir / 'ros2', FAKE_ROS2), (lib / 'recorder_node', FAKE_NODE),
+                           (lib / 'teleop_node', FAKE_NODE)):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            path.chmod(0o755)
+        env = {'PATH': f'{bin_dir}:/usr/bin:/bin', 'LOG_DIR': str(tmp_path),
+               'FAKE_PREFIX': str(tmp_path / 'prefix'), **environment}
+        self.process = subprocess.Popen(
+            ['bash', str(ROOT / 'docker' / 'record.sh')], env=env, text=True,
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            start_new_session=True)
+        self.process.stdin.write('keys\n')
+        self.process.stdin.flush()
+
+    def json(self, name):
+        return json.loads((self.log / f'{name}.json').read_text())
+
+    def text(self, name):
+        path = self.log / name
+        return path.read_text() if path.exists() else None
+
+    def wait_until_running(self, timeout=20.0):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if all((self.log / f'{name}.json').exists() for name in (
+                    'launch', 'teleop_node', 'recorder_node')):
+                return
+            assert self.process.poll() is None, self.process.communicate()
+            time.sleep(0.05)
+        raise AssertionError('the stand-ins did not start')
+
+    def finish(self, timeout=30.0):
+        """Wait for the script; return (status, stderr)."""
+        try:
+            _, stderr = self.process.communicate(timeout=timeout)
+        finally:
+            self.kill_leftovers()
+        return self.process.returncode, stderr
+
+    def pids(self):
+        return {name: self.json(name)['pid'] for name in ('launch', 'teleop_node',
+                                                          'recorder_node')
+                if (self.log / f'{name}.json').exists()}
+
+    def alive(self):
+        """Return the stand-ins still running (zombies waiting for a reaper count as ended)."""
+        running = set()
+        for name, pid in self.pids().items():
+            try:
+                state = Path(f'/proc/{pid}/stat').read_text().rsplit(')', 1)[1].split()[0]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            if state != 'Z':
+                running.add(name)
+        return running
+
+    def alive_after(self, seconds=3.0):
+        """Return the stand-ins still running once ``seconds`` passed or none runs.
+
+        A SIGKILL sent to a process group is delivered asynchronously: a grandchild may still
+        show as running for a moment after the script returned.
+        """
+        deadline = time.monotonic() + seconds
+        while self.alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return self.alive()
+
+    def kill_leftovers(self):
+        if self.process.poll() is None:
+            self.process.kill()
+        for name in self.alive():
+            os.kill(self.pids()[name], signal.SIGKILL)
 
 
-def test_record_script_runs_teleop_in_background_and_recorder_in_foreground(tmp_path):
-    result = _run_record(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
-                         MAX_EPISODE_DURATION='45', JOINT_JOG='true')
-    assert result.returncode == 0, result.stderr
-    launch = (tmp_path / 'launch.args').read_text().split('\n')
+def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_quits(tmp_path):
+    run = RecordRun(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
+                    MAX_EPISODE_DURATION='45', JOINT_JOG='true', FAKE_RECORDER_EXIT='0')
+    status, stderr = run.finish()
+    assert status == 0, stderr
+    launch = run.text('launch.args').split('\n')
     assert launch[:4] == ['launch', 'ar4_teleop', 'record.launch.py', 'with_recorder:=false']
     assert 'joint_jog:=true' in launch and 'use_sim_time:=true' in launch
-    run = (tmp_path / 'run.args').read_text().split('\n')
-    assert run[:4] == ['run', 'ar4_teleop', 'recorder_node', '--ros-args']
-    parameters = [run[i + 1] for i, word in enumerate(run) if word == '-p']
+    assert run.text('pkg.args') == 'pkg\nprefix\nar4_teleop'
+    argv = run.json('recorder_node')['argv']
+    assert argv[0] == '--ros-args'
+    parameters = [argv[i + 1] for i, word in enumerate(argv) if word == '-p']
     assert parameters == ["task:='stack: it''s red'", "hf_username:='1234'",
                           'max_episode_duration:=45.0', 'keyboard:=true', 'use_sim_time:=true']
     # The parameter values parse back (as ROS does, in YAML) to the strings the user gave.
     assert yaml.safe_load(parameters[0].split(':=', 1)[1]) == "stack: it's red"
     assert yaml.safe_load(parameters[1].split(':=', 1)[1]) == '1234'
-    # When the recorder exits, the background launch is stopped, not left running.
-    assert (tmp_path / 'launch.stopped').read_text() == 'SIGINT'
+    # When the recorder quits (Q), the launch is stopped with SIGINT, and so is its teleop.
+    assert run.text('launch.stopped') == 'SIGINT' and run.text('teleop_node.ended') == 'SIGINT'
+    assert run.alive_after() == set()
+
+
+@pytest.mark.parametrize('how', ['INT', 'TERM', 'HUP', 'Ctrl-C'])
+def test_record_script_finalizes_the_recorder_then_stops_the_launch(tmp_path, how):
+    # INT / TERM / HUP to the script alone: docker kill -s, docker compose stop (through tini),
+    # a closed terminal. Ctrl-C: SIGINT to the terminal's foreground process group, which holds
+    # the script and the recorder (not the launch, in a session of its own).
+    run = RecordRun(tmp_path, FAKE_FINALIZE_S='1.0')
+    run.wait_until_running()
+    recorder, launch = run.json('recorder_node'), run.json('launch')
+    assert recorder['stdin'] == 'keys\n'  # the terminal, for the keys
+    assert recorder['sighup_ignored']  # a closed terminal does not kill it with saves pending
+    assert launch['hears_sigint'] and launch['sid'] == launch['pid']
+    if how == 'Ctrl-C':
+        os.killpg(run.process.pid, signal.SIGINT)
+    else:
+        run.process.send_signal(getattr(signal, f'SIG{how}'))
+    status, stderr = run.finish()
+    assert status == 0, stderr
+    # The recorder heard SIGTERM (and the terminal's SIGINT on Ctrl-C) and had its second to
+    # finish; the launch was stopped only then, with SIGINT, and stopped its teleop.
+    got = run.text('recorder_node.ended').split()
+    assert 'SIGTERM' in got and set(got) <= {'SIGINT', 'SIGTERM'}, got
+    assert run.text('launch.stopped') == 'SIGINT' and run.text('teleop_node.ended') == 'SIGINT'
+    assert (tmp_path / 'recorder_node.ended').stat().st_mtime <= (
+        tmp_path / 'launch.stopped').stat().st_mtime
+    assert run.alive_after() == set()
+
+
+def test_record_script_exits_with_the_recorders_status(tmp_path):
+    run = RecordRun(tmp_path, FAKE_RECORDER_EXIT='2')
+    status, _ = run.finish()
+    assert status == 2
+    assert run.text('launch.stopped') == 'SIGINT' and run.alive_after() == set()
+
+
+def test_record_script_leaves_nothing_when_the_recorder_fails_during_start_up(tmp_path):
+    # The recorder exits while ros2 launch is still starting: SIGINT may come before launch
+    # handles it; its session is killed after it either way.
+    run = RecordRun(tmp_path, FAKE_RECORDER_EXIT='2', FAKE_RECORDER_AT_ONCE='1')
+    status, _ = run.finish()
+    assert status == 2
+    time.sleep(0.5)  # a teleop started in the last moment would have written its pid by now
+    assert run.alive_after() == set()
+
+
+def test_record_script_kills_a_launch_that_does_not_stop(tmp_path):
+    run = RecordRun(tmp_path, FAKE_LAUNCH_HANGS='1', AR4_LAUNCH_STOP_TIMEOUT='1')
+    run.wait_until_running()
+    run.process.send_signal(signal.SIGTERM)
+    status, stderr = run.finish()
+    assert status == 0, stderr
+    assert run.text('recorder_node.ended') == 'SIGTERM'
+    assert run.text('launch.stopped') is None  # it never stopped: its session was killed
+    assert run.alive_after() == set()
 
 
 def test_record_script_defaults_and_bad_duration(tmp_path):
-    result = _run_record(tmp_path)
-    assert result.returncode == 0, result.stderr
-    run = (tmp_path / 'run.args').read_text()
-    assert "task:='place the teal cube on the top shelf'" in run
-    assert "hf_username:='local'" in run and 'max_episode_duration:=60.0' in run
+    run = RecordRun(tmp_path, FAKE_RECORDER_EXIT='0')
+    status, stderr = run.finish()
+    assert status == 0, stderr
+    argv = run.json('recorder_node')['argv']
+    assert "task:='place the teal cube on the top shelf'" in argv
+    assert "hf_username:='local'" in argv and 'max_episode_duration:=60.0' in argv
     bad = tmp_path / 'bad'
     bad.mkdir()
-    result = _run_record(bad, MAX_EPISODE_DURATION='a minute')
-    assert result.returncode == 2
-    assert 'MAX_EPISODE_DURATION must be a number' in result.stderr
-    assert not (bad / 'run.args').exists()
+    run = RecordRun(bad, MAX_EPISODE_DURATION='a minute')
+    status, stderr = run.finish()
+    assert status == 2
+    assert 'MAX_EPISODE_DURATION must be a number' in stderr
+    assert not (bad / 'launch.args').exists() and not (bad / 'recorder_node.json').exists()

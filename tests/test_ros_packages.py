@@ -38,8 +38,8 @@ SOURCES = sorted(path for package in PACKAGES
 # The rclpy and launch modules our nodes and launch files may use (their public Jazzy API).
 KNOWN_MODULES = {
     'rclpy', 'rclpy.action', 'rclpy.callback_groups', 'rclpy.clock', 'rclpy.duration',
-    'rclpy.executors', 'rclpy.logging', 'rclpy.node', 'rclpy.parameter', 'rclpy.qos',
-    'rclpy.signals', 'rclpy.task', 'rclpy.time', 'rclpy.timer',
+    'rclpy.exceptions', 'rclpy.executors', 'rclpy.logging', 'rclpy.node', 'rclpy.parameter',
+    'rclpy.qos', 'rclpy.signals', 'rclpy.task', 'rclpy.time', 'rclpy.timer',
     'launch', 'launch.actions', 'launch.conditions', 'launch.event_handlers',
     'launch.events', 'launch.launch_description_sources', 'launch.substitutions',
     'launch_ros', 'launch_ros.actions', 'launch_ros.parameter_descriptions',

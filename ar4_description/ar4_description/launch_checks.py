@@ -64,6 +64,12 @@ def launch_file_problems(path: Union[str, Path]) -> List[str]:
             if name is None:
                 continue  # declared from a table: checked below
             declared[name] = string_value(keywords.get('description'))
+            # A boolean accepts anything unless it says so: 'True', 'yes' or a typo would be
+            # passed on (and read by IfCondition or a bool parameter) instead of refused.
+            if string_value(keywords.get('default_value')) in ('true', 'false') and \
+                    'choices' not in keywords:
+                problems.append(f"{path.name}: {name}: a boolean argument declares "
+                                f"choices=['true', 'false']")
     # Tables of (name, default, description) tuples feeding DeclareLaunchArgument.
     for node in ast.walk(tree):
         if isinstance(node, ast.Tuple) and len(node.elts) == 3:

@@ -34,12 +34,13 @@ def generate_launch_description():
     share = get_package_share_directory('ar4_description')
     return LaunchDescription([
         DeclareLaunchArgument(
-            'rviz', default_value='true', description='Start RViz (false: publishers only).'),
+            'rviz', default_value='true', choices=['true', 'false'],
+            description='Start RViz (false: publishers only).'),
         DeclareLaunchArgument(
             'rviz_config', default_value=os.path.join(share, 'rviz', 'view.rviz'),
             description='RViz configuration file.'),
         DeclareLaunchArgument(
-            'gui', default_value='true',
+            'gui', default_value='true', choices=['true', 'false'],
             description='Start joint_state_publisher_gui (sliders) to move the joints.'),
         Node(package='robot_state_publisher', executable='robot_state_publisher',
              output='screen',

@@ -43,6 +43,7 @@ def test_problems_are_reported(tmp_path):
         '            LaunchConfiguration("table")]\n')
     assert launch_file_problems(path) == [
         'bad.launch.py: no generate_launch_description()',
+        "bad.launch.py: gui: a boolean argument declares choices=['true', 'false']",
         "bad.launch.py: used but not declared: ['rviz']",
         'bad.launch.py: gui: describe the argument']
     path.write_text('def generate_launch_description(:\n')

@@ -12,34 +12,14 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""run_node with a stand-in for rclpy (the ROS graph cannot exist here)."""
+"""run_node with the rclpy stand-in (the ROS graph cannot exist here)."""
 
 import io
 
 from ar4_description.node_startup import (
     check_choice, config_error_line, ConfigError, EXIT_CONFIG, EXIT_OK, run_node)
+from ar4_description.testing import ExternalShutdownStandIn, RclpyStandIn
 import pytest
-
-
-class ExternalShutdown(Exception):
-    """Stands in for rclpy.executors.ExternalShutdownException."""
-
-
-class FakeRclpy:
-    """Records init / spin / try_shutdown; spin raises what it is given."""
-
-    def __init__(self, spin_raises=KeyboardInterrupt):
-        self.calls, self.spin_raises = [], spin_raises
-
-    def init(self, args=None):
-        self.calls.append('init')
-
-    def spin(self, node):
-        self.calls.append('spin')
-        raise self.spin_raises
-
-    def try_shutdown(self):
-        self.calls.append('try_shutdown')
 
 
 class FakeNode:
@@ -55,17 +35,17 @@ class FakeNode:
         self.calls.append('destroy_node')
 
 
-@pytest.mark.parametrize('ending', [KeyboardInterrupt, ExternalShutdown()])
+@pytest.mark.parametrize('ending', [KeyboardInterrupt, ExternalShutdownStandIn()])
 def test_a_normal_end_closes_then_destroys_and_exits_0(ending):
-    rclpy = FakeRclpy(ending)
+    rclpy = RclpyStandIn(ending)
     status = run_node('demo_node', lambda: FakeNode(rclpy.calls), rclpy,
-                      shutdown_errors=(ExternalShutdown,))
+                      shutdown_errors=(ExternalShutdownStandIn,))
     assert status == EXIT_OK
     assert rclpy.calls == ['init', 'spin', 'close', 'destroy_node', 'try_shutdown']
 
 
 def test_a_config_error_at_start_is_one_line_on_stderr_and_exit_2():
-    rclpy, err = FakeRclpy(), io.StringIO()
+    rclpy, err = RclpyStandIn(KeyboardInterrupt()), io.StringIO()
 
     def make():
         raise ConfigError('checkpoint data/missing not found:\n  train one with ar4-train')
@@ -78,7 +58,7 @@ def test_a_config_error_at_start_is_one_line_on_stderr_and_exit_2():
 def test_a_node_specific_config_error_while_spinning_still_closes():
     class DatasetError(Exception):
         pass
-    rclpy, err = FakeRclpy(DatasetError('disk full')), io.StringIO()
+    rclpy, err = RclpyStandIn(DatasetError('disk full')), io.StringIO()
     status = run_node('recorder_node', lambda: FakeNode(rclpy.calls), rclpy,
                       config_errors=(ConfigError, DatasetError), stderr=err)
     assert status == EXIT_CONFIG and err.getvalue() == 'recorder_node: error: disk full\n'
@@ -86,7 +66,7 @@ def test_a_node_specific_config_error_while_spinning_still_closes():
 
 
 def test_a_bug_keeps_its_traceback_and_still_shuts_down():
-    rclpy = FakeRclpy(ZeroDivisionError('bug'))
+    rclpy = RclpyStandIn(ZeroDivisionError('bug'))
     with pytest.raises(ZeroDivisionError):
         run_node('teleop_node', lambda: FakeNode(rclpy.calls), rclpy)
     assert rclpy.calls[-2:] == ['destroy_node', 'try_shutdown']

@@ -24,6 +24,7 @@ import sys
 from types import SimpleNamespace
 import time
 
+from ar4_description import qos
 from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import positions_by_name
@@ -34,7 +35,7 @@ from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor
 import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.qos import QoSProfile, ReliabilityPolicy
 from rclpy.task import Future
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Header
@@ -71,7 +72,7 @@ class GoHomeAndReportReady(Node):
             JointTrajectory, sim_ready.TRAJECTORY_TOPIC,
             QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE))
         self.create_subscription(JointState, '/joint_states', self.on_joint_state,
-                                 qos_profile_sensor_data)
+                                 qos.JOINT_STATES)
         self.create_timer(0.5, self.step)
 
     def on_joint_state(self, message):

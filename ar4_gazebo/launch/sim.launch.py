@@ -39,22 +39,46 @@ from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
-ARGUMENTS = (
-    ('gui', 'true', 'Start the Gazebo GUI (false: server only, for Docker/CI).'),
-    ('headless_rendering', 'true',
-     'With gui:=false, render sensors without a display (gz sim -s --headless-rendering).'),
-    ('render_engine', 'ogre',
-     'Gazebo render engine, ogre or ogre2 (ogre2 renders black under software GL).'),
-    ('world', os.path.join(get_package_share_directory('ar4_gazebo'), 'worlds', 'ar4_shelf.sdf'),
-     'SDF world file to load.'),
-    ('use_sim_time', 'true', 'Use the /clock bridged from Gazebo in every ROS node.'),
-    ('rviz', 'true', 'Start RViz with the MoveIt MotionPlanning display and the wrist camera.'),
-    ('servo', 'true', 'Start MoveIt Servo (servo_node) for gamepad teleoperation.'),
-    ('foxglove', 'true', 'Start foxglove_bridge (WebSocket) for Foxglove Studio.'),
-    ('foxglove_port', '8765', 'foxglove_bridge WebSocket port.'),
-    ('foxglove_address', '127.0.0.1',
-     'Address foxglove_bridge binds to; 0.0.0.0 exposes it to the network.'),
-)
+BOOLEAN = ['true', 'false']
+
+
+def arguments():
+    """Return the launch arguments; those with a fixed set of values declare it (choices)."""
+    return [
+        DeclareLaunchArgument(
+            'gui', default_value='true', choices=BOOLEAN,
+            description='Start the Gazebo GUI (false: server only, for Docker/CI).'),
+        DeclareLaunchArgument(
+            'headless_rendering', default_value='true', choices=BOOLEAN,
+            description='With gui:=false, render sensors without a display '
+                        '(gz sim -s --headless-rendering).'),
+        DeclareLaunchArgument(
+            'render_engine', default_value='ogre', choices=['ogre', 'ogre2'],
+            description='Gazebo render engine, ogre or ogre2 (ogre2 renders black under '
+                        'software GL).'),
+        DeclareLaunchArgument(
+            'world', description='SDF world file to load.',
+            default_value=os.path.join(get_package_share_directory('ar4_gazebo'), 'worlds',
+                                       'ar4_shelf.sdf')),
+        DeclareLaunchArgument(
+            'use_sim_time', default_value='true', choices=BOOLEAN,
+            description='Use the /clock bridged from Gazebo in every ROS node.'),
+        DeclareLaunchArgument(
+            'rviz', default_value='true', choices=BOOLEAN,
+            description='Start RViz with the MoveIt MotionPlanning display and the wrist '
+                        'camera.'),
+        DeclareLaunchArgument(
+            'servo', default_value='true', choices=BOOLEAN,
+            description='Start MoveIt Servo (servo_node) for gamepad teleoperation.'),
+        DeclareLaunchArgument(
+            'foxglove', default_value='true', choices=BOOLEAN,
+            description='Start foxglove_bridge (WebSocket) for Foxglove Studio.'),
+        DeclareLaunchArgument('foxglove_port', default_value='8765',
+                              description='foxglove_bridge WebSocket port.'),
+        DeclareLaunchArgument(
+            'foxglove_address', default_value='127.0.0.1',
+            description='Address foxglove_bridge binds to; 0.0.0.0 exposes it to the network.'),
+    ]
 
 
 def gazebo(context):
@@ -62,9 +86,7 @@ def gazebo(context):
     def value(name):
         return LaunchConfiguration(name).perform(context)
 
-    engine = value('render_engine')
-    if engine not in ('ogre', 'ogre2'):
-        raise ValueError(f'render_engine must be ogre or ogre2, got {engine!r}')
+    engine = value('render_engine')  # one of its choices: launch checked it
     gz_args = ['-r', '-v', '2', '--render-engine', engine]
     if value('gui').lower() != 'true':
         gz_args.append('-s')
@@ -145,13 +167,12 @@ def generate_launch_description():
         package='foxglove_bridge', executable='foxglove_bridge', output='screen',
         parameters=[{
             'port': ParameterValue(LaunchConfiguration('foxglove_port'), value_type=int),
-            'address': LaunchConfiguration('foxglove_address'),
+            'address': ParameterValue(LaunchConfiguration('foxglove_address'), value_type=str),
         }, use_sim_time],
         condition=IfCondition(LaunchConfiguration('foxglove')))
 
     return LaunchDescription([
-        *[DeclareLaunchArgument(name, default_value=default, description=description)
-          for name, default, description in ARGUMENTS],
+        *arguments(),
         OpaqueFunction(function=gazebo),
         clock_bridge,
         camera_bridge,

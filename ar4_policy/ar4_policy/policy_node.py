@@ -15,110 +15,108 @@
 """
 The policy node: wrist camera and joint states in, joint trajectory and gripper targets out.
 
-Thin shell around :class:`ar4_policy.control_loop.PolicyController` (chunking, background
-inference, safety filter) and :class:`ar4_policy.runner.PolicyRunner` (SmolVLA or diffusion).
-Messages are parsed with ``ar4_teleop.recording.adapters`` and ``ar4_description.ros_messages``
-and built with ``ar4_policy.policy_messages`` and ``ar4_description.ros_messages``.
-Publishes straight to the joint trajectory controller, bypassing Servo.
+Thin shell around :mod:`ar4_policy.control_loop`: its parameter table, checks and start-up
+(:func:`~ar4_policy.control_loop.start_policy`: the checkpoint through
+:class:`ar4_policy.runner.PolicyRunner`) and :class:`~ar4_policy.control_loop.PolicyController`
+(chunking, background inference, safety filter). Messages are parsed with
+``ar4_teleop.recording.adapters`` and ``ar4_description.ros_messages`` and built with
+``ar4_policy.policy_messages`` and ``ar4_description.ros_messages``. Publishes straight to the
+joint trajectory controller, bypassing Servo.
+
+A node that cannot start (no checkpoint or task, a missing checkpoint folder, CUDA asked for and
+absent, a parameter out of range) prints one line on stderr and exits with status 2
+(``ar4_description.node_startup.run_node``), so ``docker compose run --rm infer`` fails loudly.
 """
 
 from types import SimpleNamespace
+import sys
 
+from ar4_description import qos
+from ar4_description.node_startup import run_node
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import (
     float64_msg, gripper_goal_msg, joint_positions, MessageError)
 from ar4_teleop.recording.adapters import image_to_rgb
-from ar4_teleop.recording.features import state_names
 from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
+from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
 import rclpy
 from rclpy.action import ActionClient
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import QoSProfile, qos_profile_sensor_data, ReliabilityPolicy
-from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
+from rclpy.qos import (
+    DurabilityPolicy, HistoryPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
 from sensor_msgs.msg import Image, JointState
 from std_msgs.msg import Float64, Header
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-from .control_loop import PolicyController
-from .inference_log import DEFAULT_ROOT, InferenceLog
+from .control_loop import (
+    CONFIG_ERRORS, POLICY_PARAMETERS, ParameterSpec, policy_settings, start_policy)
 from .policy_messages import joint_trajectory_msg
-from .runner import CheckpointError, PolicyRunner
+
+# The arm command, chosen on purpose: reliable and depth 10 like the joint trajectory
+# controller's own subscription (SystemDefaultsQoS in joint_trajectory_controller.cpp,
+# on_configure) and the recorder's, which samples every command; each message replaces the
+# previous one in the controller, so the depth costs nothing there. Volatile, never latched: a
+# controller or recorder joining late must not receive an old zero-stamped trajectory, which the
+# controller would start "now" as a jump to a stale target.
+TRAJECTORY_COMMAND = QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=10,
+                                reliability=ReliabilityPolicy.RELIABLE,
+                                durability=DurabilityPolicy.VOLATILE)
+# rclpy rejects an out-of-range or mistyped parameter override while declaring it: a
+# configuration error too, reported the same way.
+NODE_CONFIG_ERRORS = CONFIG_ERRORS + (InvalidParameterValueException,
+                                      InvalidParameterTypeException)
+
+
+def parameter_descriptor(spec: ParameterSpec) -> ParameterDescriptor:
+    """
+    Describe one parameter: read-only, with its range.
+
+    Every parameter is read once at start-up, so a later ``ros2 param set`` is refused instead
+    of succeeding and changing nothing.
+    """
+    descriptor = ParameterDescriptor(description=spec.description, read_only=True)
+    if spec.bounds is not None and isinstance(spec.default, float):
+        descriptor.floating_point_range = [FloatingPointRange(
+            from_value=float(spec.bounds[0]), to_value=float(spec.bounds[1]), step=0.0)]
+    elif spec.bounds is not None:
+        descriptor.integer_range = [IntegerRange(
+            from_value=int(spec.bounds[0]), to_value=int(spec.bounds[1]), step=1)]
+    return descriptor
 
 
 class PolicyNode(Node):
     """Run a SmolVLA or diffusion checkpoint on the AR4 at a fixed control rate."""
 
     def __init__(self):
-        """Declare parameters, load the policy, wire topics and start the control timer."""
+        """Declare and check parameters, load the policy, wire topics and start the timer."""
         super().__init__('policy_node')
+        for spec in POLICY_PARAMETERS:
+            self.declare_parameter(spec.name, spec.default, parameter_descriptor(spec))
+        settings = policy_settings({spec.name: self.get_parameter(spec.name).value
+                                    for spec in POLICY_PARAMETERS})
         self.constants = robot_constants()
         self.names7 = list(self.constants.names7)
-        text = ParameterDescriptor
-        self.declare_parameter('checkpoint', '', text(
-            description='policy checkpoint: pretrained_model, checkpoints/NNNNNN or run folder'))
-        self.declare_parameter('task', '', text(description='language instruction'))
-        self.declare_parameter('device', 'cpu', text(description='torch device: cpu, cuda'))
-        self.declare_parameter('vlm_path', '', text(
-            description='SmolVLA only: local base-VLM folder overriding the checkpoint '
-                        '(empty: keep)'))
-        self.declare_parameter('n_action_steps', 0, text(
-            description='actions executed per chunk before the next (0: the checkpoint\'s own '
-                        'n_action_steps; at most its chunk size)',
-            integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)]))
-        self.declare_parameter('fps', 30, text(
-            description='control rate (Hz); the dataset is recorded at 30',
-            integer_range=[IntegerRange(from_value=1, to_value=200, step=1)]))
-        self.declare_parameter('blend_steps', 5, text(
-            description='steps over which a new chunk crossfades in (0: switch at once)',
-            integer_range=[IntegerRange(from_value=0, to_value=1000, step=1)]))
-        self.declare_parameter('deterministic', False, text(
-            description='start the decoder (flow matching, diffusion) from zeros instead of '
-                        'random noise'))
-        self.declare_parameter('stale_after_s', 0.5, text(
-            description='hold position when the newest image/joint state is older (s)',
-            floating_point_range=[FloatingPointRange(from_value=0.01, to_value=10.0, step=0.0)]))
-        self.declare_parameter('log_root', str(DEFAULT_ROOT), text(
-            description='inference CSV folder root (a run subfolder is created)'))
-
-        value = self.get_parameter
-        checkpoint = value('checkpoint').value
-        task = value('task').value
-        if not checkpoint or not task.strip():
-            raise CheckpointError('set the parameters checkpoint and task (launch arguments '
-                                  'checkpoint:=DIR task:="..." or $CHECKPOINT / $TASK)')
-        fps = int(value('fps').value)
-        self.period_s = 1.0 / fps
-        runner = PolicyRunner(checkpoint, device=value('device').value,
-                              vlm_path=value('vlm_path').value or None,
-                              deterministic=bool(value('deterministic').value))
-        n_action_steps = min(int(value('n_action_steps').value) or runner.n_action_steps,
-                             runner.chunk_size)
-        log = InferenceLog(state_names(), root=value('log_root').value,
-                           console=lambda line: self.get_logger().info(line))
-        self.get_logger().info(f'loaded {runner.checkpoint}; task {task!r}; executing '
-                               f'{n_action_steps} of {runner.chunk_size} actions per chunk; '
-                               f'inference log {log.path}')
-        runner.reset()
-        self.controller = PolicyController(
-            runner.predict_chunk, task, n_action_steps, self.period_s,
-            blend_steps=int(value('blend_steps').value),
-            stale_after_s=float(value('stale_after_s').value), log=log)
+        self.period_s = settings.period_s
+        self.controller = start_policy(settings, self.get_logger())
         self.classes = SimpleNamespace(JointTrajectory=JointTrajectory,
                                        JointTrajectoryPoint=JointTrajectoryPoint,
                                        Header=Header, Time=Time, Duration=Duration,
                                        JointState=JointState)
 
-        reliable = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
         self.trajectory_pub = self.create_publisher(
-            JointTrajectory, '/joint_trajectory_controller/joint_trajectory', reliable)
-        self.gripper_pub = self.create_publisher(Float64, '/gripper_target', reliable)
+            JointTrajectory, '/joint_trajectory_controller/joint_trajectory', TRAJECTORY_COMMAND)
+        # Transient local like every /gripper_target endpoint: the recorder subscribes so, and a
+        # transient-local subscription does not match a volatile publisher.
+        self.gripper_pub = self.create_publisher(Float64, '/gripper_target', qos.GRIPPER_TARGET)
         self.gripper_action = ActionClient(self, ParallelGripperCommand,
                                            '/gripper_controller/gripper_cmd')
         self.create_subscription(Image, '/wrist_camera/image', self.on_image,
                                  qos_profile_sensor_data)
-        self.create_subscription(JointState, '/joint_states', self.on_joint_state, reliable)
+        self.create_subscription(JointState, '/joint_states', self.on_joint_state,
+                                 qos.JOINT_STATES)
         self.timer = self.create_timer(self.period_s, self.on_tick)
 
     def now_s(self) -> float:
@@ -154,27 +152,17 @@ class PolicyNode(Node):
                                     max_effort=self.constants.gripper.effort_limit)
             self.gripper_action.send_goal_async(goal)
 
-    def destroy_node(self):
-        """Stop the inference thread and close the log before the node goes."""
+    def close(self) -> None:
+        """Stop the inference thread and close the log (run_node calls this before destroy)."""
+        self.timer.cancel()
         self.controller.close()
-        return super().destroy_node()
 
 
 def main(args=None):
-    """Entry point of ``policy_node``."""
-    rclpy.init(args=args)
-    node = None
-    try:
-        node = PolicyNode()
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except CheckpointError as error:
-        print(f'policy_node: error: {error}')
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
+    """Entry point of ``policy_node``: exit status 2 with one line on stderr if it cannot start."""
+    sys.exit(run_node('policy_node', PolicyNode, rclpy,
+                      shutdown_errors=(ExternalShutdownException,), args=args,
+                      config_errors=NODE_CONFIG_ERRORS))
 
 
 if __name__ == '__main__':

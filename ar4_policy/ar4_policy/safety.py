@@ -23,12 +23,17 @@ Every target the policy produces passes through :class:`SafetyFilter` before it 
 - the change per control period is limited to velocity limit x period.
 
 Each intervention is counted by kind (:data:`INTERVENTION_KINDS`) and logged: a warning when a
-kind starts, a debug line while it repeats, so a 30 Hz loop does not flood the console.
+kind starts, a debug line while it repeats, an info line when it ends, so a 30 Hz loop does not
+flood the console. The logger is injected: the policy node passes its rclpy logger (console and
+/rosout), offline callers such as ``ar4-eval`` keep the default Python logger. Anything with
+``debug``, ``info`` and ``warning`` methods taking one preformatted message will do; each
+severity is called from its own line because rclpy refuses a call site that changes severity
+between calls (rclpy/impl/rcutils_logger.py, ``RcutilsLogger.log``).
 """
 
 from collections import Counter
 import logging
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Protocol, Tuple
 
 from ar4_description.robot_constants import robot_constants
 import numpy as np
@@ -46,6 +51,19 @@ DEFAULT_STALE_AFTER_S = 0.5
 LOGGER = logging.getLogger('ar4_policy.safety')
 
 
+class Logger(Protocol):
+    """What the filter logs through: an rclpy logger or a ``logging.Logger``."""
+
+    def debug(self, message: str):
+        """Log a debug message."""
+
+    def info(self, message: str):
+        """Log an info message."""
+
+    def warning(self, message: str):
+        """Log a warning."""
+
+
 class SafetyFilter:
     """
     Clamp, rate-limit and sanity-check seven-element position targets (arm then gripper).
@@ -58,8 +76,13 @@ class SafetyFilter:
 
     def __init__(self, lower7, upper7, velocity7, period_s: float,
                  stale_after_s: float = DEFAULT_STALE_AFTER_S,
-                 logger: Optional[logging.Logger] = None):
-        """Store the limits; ``period_s`` is the control period used for the rate limit."""
+                 logger: Optional[Logger] = None):
+        """
+        Store the limits; ``period_s`` is the control period used for the rate limit.
+
+        ``logger`` receives the intervention messages (default: the ``ar4_policy.safety``
+        Python logger).
+        """
         self.lower = np.asarray(lower7, dtype=np.float64)
         self.upper = np.asarray(upper7, dtype=np.float64)
         self.velocity = np.asarray(velocity7, dtype=np.float64)
@@ -75,13 +98,13 @@ class SafetyFilter:
         self.stale_after_s = float(stale_after_s)
         self.max_step = self.velocity * self.period_s
         self.counts: Counter = Counter()
-        self.logger = logger or LOGGER
+        self.logger = LOGGER if logger is None else logger
         self._last_command: Optional[np.ndarray] = None
         self._active_kinds: set = set()
 
     @classmethod
     def from_robot_constants(cls, period_s: float, stale_after_s: float = DEFAULT_STALE_AFTER_S,
-                             constants=None, logger: Optional[logging.Logger] = None):
+                             constants=None, logger: Optional[Logger] = None):
         """Build the filter from ``ar4_description.robot_constants``, the only source of limits."""
         constants = constants or robot_constants()
         return cls(constants.lower7, constants.upper7, constants.velocity7, period_s,
@@ -152,11 +175,12 @@ class SafetyFilter:
         self._last_command = np.array(command, dtype=np.float64)
         for kind in interventions:
             self.counts[kind] += 1
+            # Preformatted: rclpy's logger methods take one message, no %-arguments.
             if kind in self._active_kinds:
-                self.logger.debug('safety: %s (count %d)', kind, self.counts[kind])
+                self.logger.debug(f'safety: {kind} (count {self.counts[kind]})')
             else:
-                self.logger.warning('safety: %s started (count %d)', kind, self.counts[kind])
-        for kind in self._active_kinds - set(interventions):
-            self.logger.info('safety: %s ended (count %d)', kind, self.counts[kind])
+                self.logger.warning(f'safety: {kind} started (count {self.counts[kind]})')
+        for kind in sorted(self._active_kinds - set(interventions)):
+            self.logger.info(f'safety: {kind} ended (count {self.counts[kind]})')
         self._active_kinds = set(interventions)
         return self._last_command.copy(), interventions

@@ -16,15 +16,40 @@
 Run the SmolVLA policy node against a running robot or simulation.
 
 Usage: ros2 launch ar4_policy infer.launch.py checkpoint:=DIR task:="place the teal cube on
-the top shelf". CHECKPOINT and TASK in the environment are the defaults (the compose service
-``infer`` sets them).
+the top shelf". CHECKPOINT, TASK and USE_SIM_TIME in the environment are the defaults (the
+compose service ``infer`` sets them). use_sim_time defaults to true, the simulation: on the
+wall clock a sim running slower than real time would play each chunk too fast for it.
+
+Every string argument reaches the node as ``ParameterValue(..., value_type=str)``: launch_ros
+reads plain parameter values as YAML, so a task such as "stack: red on blue" or "yes" would
+arrive as a dict or a bool (launch_ros/utilities/evaluate_parameters.py). When the node exits
+with an error (status 2: no checkpoint, nothing ran) ``ros2 launch`` exits non-zero too, so
+``docker compose run --rm infer`` does not look successful.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument
+from launch.actions import DeclareLaunchArgument, RegisterEventHandler
+from launch.event_handlers import OnProcessExit
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+
+BOOLEAN = ['true', 'false']
+
+
+class PolicyNodeFailed(RuntimeError):
+    """The policy node exited with an error status; its own error line is printed above."""
+
+
+def fail_launch_on_error(event, context):
+    """
+    Turn a failed policy node into a failed launch.
+
+    ros2 launch returns 0 whatever its processes return; an exception raised while it handles
+    an event makes LaunchService.run return 1 (launch/launch_service.py, run_async).
+    """
+    if event.returncode != 0:
+        raise PolicyNodeFailed(f'policy_node exited with status {event.returncode}')
 
 
 def generate_launch_description():
@@ -39,7 +64,8 @@ def generate_launch_description():
             description='language instruction, e.g. "place the teal cube on the top shelf" '
                         '(default: $TASK).'),
         DeclareLaunchArgument('device', default_value='cpu',
-                              description='torch device for the policy: cpu or cuda.'),
+                              description='torch device for the policy: cpu, cuda, cuda:N or '
+                                          'mps.'),
         DeclareLaunchArgument('vlm_path', default_value='',
                               description='local base-VLM folder (config, tokenizer, processor '
                                           'files) overriding the checkpoint; empty keeps it.'),
@@ -50,28 +76,34 @@ def generate_launch_description():
                               description='control rate in Hz (datasets are recorded at 30).'),
         DeclareLaunchArgument('blend_steps', default_value='5',
                               description='steps over which a new chunk crossfades in.'),
-        DeclareLaunchArgument('deterministic', default_value='false',
+        DeclareLaunchArgument('deterministic', default_value='false', choices=BOOLEAN,
                               description='start the flow-matching decoder from zeros instead '
                                           'of random noise (repeatable actions).'),
-        DeclareLaunchArgument('use_sim_time', default_value='false',
-                              description='use /clock (true with Gazebo).'),
+        DeclareLaunchArgument(
+            'use_sim_time', choices=BOOLEAN,
+            default_value=EnvironmentVariable('USE_SIM_TIME', default_value='true'),
+            description='follow /clock (default: $USE_SIM_TIME, else true for the simulation; '
+                        'false on the real arm).'),
     ]
-    config = LaunchConfiguration
     node = Node(
         package='ar4_policy',
         executable='policy_node',
         name='policy_node',
         output='screen',
         parameters=[{
-            'checkpoint': ParameterValue(config('checkpoint'), value_type=str),
-            'task': ParameterValue(config('task'), value_type=str),
-            'device': ParameterValue(config('device'), value_type=str),
-            'vlm_path': ParameterValue(config('vlm_path'), value_type=str),
-            'n_action_steps': ParameterValue(config('n_action_steps'), value_type=int),
-            'fps': ParameterValue(config('fps'), value_type=int),
-            'blend_steps': ParameterValue(config('blend_steps'), value_type=int),
-            'deterministic': ParameterValue(config('deterministic'), value_type=bool),
-            'use_sim_time': ParameterValue(config('use_sim_time'), value_type=bool),
+            'checkpoint': ParameterValue(LaunchConfiguration('checkpoint'), value_type=str),
+            'task': ParameterValue(LaunchConfiguration('task'), value_type=str),
+            'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
+            'vlm_path': ParameterValue(LaunchConfiguration('vlm_path'), value_type=str),
+            'n_action_steps': ParameterValue(LaunchConfiguration('n_action_steps'),
+                                             value_type=int),
+            'fps': ParameterValue(LaunchConfiguration('fps'), value_type=int),
+            'blend_steps': ParameterValue(LaunchConfiguration('blend_steps'), value_type=int),
+            'deterministic': ParameterValue(LaunchConfiguration('deterministic'),
+                                            value_type=bool),
+            'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
         }],
     )
-    return LaunchDescription(arguments + [node])
+    fail_on_error = RegisterEventHandler(OnProcessExit(target_action=node,
+                                                       on_exit=fail_launch_on_error))
+    return LaunchDescription(arguments + [node, fail_on_error])

@@ -18,8 +18,8 @@ Map an Xbox controller state to MoveIt Servo commands, gripper targets and episo
 The functional core of the teleop node: pure Python (no rclpy, no ``inputs``). A
 ``GamepadMapping`` is loaded from YAML and validated up front; a ``TeleopMapper`` turns one
 ``GamepadState`` per tick into a ``TeleopTick``: a Cartesian twist or a joint jog (scaled by the
-speed scale), the gripper target when it changes, and edge-triggered events (save, discard,
-home).
+speed scale), the gripper target when it changes, and edge-triggered events (arm, save,
+discard, home), which the node forwards to the recorder on /episode_control.
 """
 
 from dataclasses import dataclass, field
@@ -43,9 +43,10 @@ BUTTONS = ('a', 'b', 'x', 'y', 'left_bumper', 'right_bumper', 'back', 'start', '
            'left_stick', 'right_stick')
 CONTROLS = AXES + BUTTONS
 TWIST_FIELDS = ('linear_x', 'linear_y', 'linear_z', 'angular_x', 'angular_y', 'angular_z')
-BUTTON_ACTIONS = ('gripper_open', 'save', 'discard', 'home')
-KEY_ACTIONS = ('home', 'save', 'discard', 'gripper_toggle')
-EVENTS = ('save', 'discard', 'home')
+BUTTON_ACTIONS = ('gripper_open', 'arm', 'save', 'discard', 'home')
+KEY_ACTIONS = ('home', 'arm', 'save', 'discard', 'gripper_toggle')
+# Edge-triggered actions, forwarded as these words on /episode_control (the recorder's events).
+EVENTS = ('arm', 'save', 'discard', 'home')
 
 CONTROL_LABELS = {
     'left_x': 'left stick X', 'left_y': 'left stick Y',
@@ -62,6 +63,7 @@ TWIST_LABELS = {
 ACTION_LABELS = {
     'gripper_open': 'hold: gripper open; release: gripper closed',
     'gripper_toggle': 'toggle the gripper open / closed',
+    'arm': 'arm: start recording an episode (recorder)',
     'save': 'save the episode (recorder)',
     'discard': 'discard the episode (recorder)',
     'home': 'go home (through the recorder when one is running)',

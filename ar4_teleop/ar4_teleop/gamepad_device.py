@@ -17,9 +17,18 @@ Read an Xbox controller (``inputs`` library) and the terminal keyboard on backgr
 
 ``GamepadEventDecoder`` is pure: it folds ``inputs`` events (objects with ``ev_type``, ``code``
 and ``state``) into a ``GamepadState`` using the mapping's device tables. ``GamepadReader`` owns
-the device thread: it finds a controller, reads it, and on unplug resets the state to neutral
-(so the arm stops) and retries with backoff until the controller comes back. ``inputs`` is
-imported only when a device is searched for, so the decoder is usable anywhere.
+the device thread: it finds a controller, reads it, and when anything goes wrong resets the state
+to neutral (so the arm stops), says why, and retries with backoff until the controller answers
+again. ``inputs`` is imported only when a device is searched for, so the decoder is usable
+anywhere.
+
+Why the reader catches every exception: the node streams whatever ``snapshot()`` returns. A
+reading thread that died on an exception nobody expected would leave the last state in place, a
+stick held forward for ever. ``inputs`` 0.5 raises more than OSError: ``read()`` raises
+UnknownEventType / UnknownEventCode (IndexError subclasses) for codes missing from its tables and
+UnpluggedError (a RuntimeError), and ``import inputs`` scans the devices at import time. So each
+pass of the loop (search included) is guarded, and ``snapshot()`` is neutral whenever no
+controller is being read, including after the thread has ended.
 """
 
 import os
@@ -102,18 +111,24 @@ class GamepadEventDecoder:
         return GamepadState(pressed=frozenset(self._pressed), **self._axes)
 
 
-def find_gamepad(log: Log = print):
-    """Return the first gamepad ``inputs`` sees (rescanning /dev/input), or None."""
+class GamepadUnavailable(Exception):
+    """No gamepad can ever be read in this process (the ``inputs`` library is missing)."""
+
+
+def find_gamepad():
+    """
+    Return the first gamepad ``inputs`` sees (rescanning /dev/input), or None.
+
+    Raise GamepadUnavailable without the library; other errors (a device scan that fails)
+    propagate to the reader's loop, which logs them and searches again.
+    """
     try:
         import inputs
     except ImportError:
-        log('the inputs library is not installed (pip install inputs==0.5); gamepad disabled')
-        return None
-    try:
-        manager = inputs.DeviceManager()
-    except Exception as error:  # noqa: B902 - inputs raises bare errors while scanning devices
-        log(f'could not scan input devices: {error}')
-        return None
+        raise GamepadUnavailable('the inputs library is not installed (pip install '
+                                 'inputs==0.5); gamepad disabled, the keyboard keys still work'
+                                 ) from None
+    manager = inputs.DeviceManager()
     return manager.gamepads[0] if manager.gamepads else None
 
 
@@ -122,9 +137,11 @@ class GamepadReader:
     Read a controller on a daemon thread and expose a thread-safe state snapshot.
 
     ``find_device`` returns an object whose ``read()`` blocks and returns a list of events (an
-    ``inputs`` GamePad), or None when no controller is plugged in. A read that raises (OSError
-    or the ``inputs`` UnpluggedError, a RuntimeError) means the controller went away: the state
-    resets to neutral at once and the thread searches again with exponential backoff.
+    ``inputs`` GamePad), or None when no controller is plugged in. Whatever ``find_device`` or
+    ``read()`` raises ends that connection: the state resets to neutral at once, the error is
+    logged, and the thread searches again after a backoff that doubles up to ``max_backoff`` and
+    starts over once a read succeeds (so a device that fails on every read is retried, and
+    logged, at most every ``max_backoff`` seconds).
     """
 
     def __init__(self, decoder: GamepadEventDecoder,
@@ -133,7 +150,7 @@ class GamepadReader:
                  sleep: Optional[Callable[[float], object]] = None):
         """Prepare the reader; call start() to begin."""
         self._decoder = decoder
-        self._find_device = find_device or (lambda: find_gamepad(log))
+        self._find_device = find_device or find_gamepad
         self._log = log
         self._initial_backoff = initial_backoff
         self._max_backoff = max_backoff
@@ -158,9 +175,12 @@ class GamepadReader:
             return self._generation
 
     def snapshot(self) -> GamepadState:
-        """Return the latest state (neutral while no controller is connected)."""
+        """Return the latest state: neutral unless a controller is being read right now."""
+        thread = self._thread
+        if thread is not None and not thread.is_alive():
+            return GamepadState()
         with self._lock:
-            return self._decoder.state()
+            return self._decoder.state() if self._connected else GamepadState()
 
     def start(self):
         """Start the reading thread (daemon: a blocking read never holds up shutdown)."""
@@ -178,49 +198,72 @@ class GamepadReader:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _disconnect(self, message: str):
+    def _set_neutral(self, connected: bool = False):
         with self._lock:
             self._decoder.reset()
-            self._connected = False
-        self._log(message)
+            self._connected = connected
 
     def run(self):
         """Find, read, and re-find the controller until stop() (the thread body)."""
         backoff = self._initial_backoff
         announced_missing = False
-        while not self._stop.is_set():
-            device = self._find_device()
-            if device is None:
-                if not announced_missing:
-                    self._log('no gamepad found: plug in an Xbox controller (the keyboard keys '
-                              'keep working); searching again in the background')
-                    announced_missing = True
+        try:
+            while not self._stop.is_set():
+                try:
+                    device = self._find_device()
+                except GamepadUnavailable as error:
+                    self._log(str(error))
+                    return
+                except Exception as error:  # noqa: B902 - see the module docstring
+                    device = None
+                    self._log(f'could not search for a gamepad ({_describe(error)}); '
+                              f'retrying in {backoff:g} s')
+                if device is None:
+                    if not announced_missing:
+                        self._log('no gamepad found: plug in an Xbox controller (the keyboard '
+                                  'keys keep working); searching again in the background')
+                        announced_missing = True
+                else:
+                    announced_missing = False
+                    backoff = self._read(device, backoff)
+                    if self._stop.is_set():
+                        break
                 self._sleep(backoff)
                 backoff = min(backoff * 2.0, self._max_backoff)
-                continue
-            announced_missing = False
-            backoff = self._initial_backoff
-            with self._lock:
-                self._decoder.reset()
-                self._connected = True
-                self._generation += 1
-            self._log(f'gamepad connected: {getattr(device, "name", device)}')
-            try:
-                while not self._stop.is_set():
-                    events = device.read()
-                    with self._lock:
-                        for event in events:
-                            self._decoder.apply(event)
-            except PermissionError as error:
-                self._disconnect(f'cannot read the gamepad ({error}); add your user to the '
-                                 '"input" group and log in again')
-                self._sleep(self._max_backoff)
-            except (OSError, RuntimeError) as error:
-                self._disconnect(f'gamepad disconnected ({error}); the arm stops, waiting for '
-                                 'the controller to come back')
+        finally:
+            self._set_neutral()
+
+    def _read(self, device, backoff: float) -> float:
+        """Read ``device`` until it fails or stop(); return the backoff before searching again."""
         with self._lock:
             self._decoder.reset()
-            self._connected = False
+            self._connected = True
+            self._generation += 1
+        self._log(f'gamepad connected: {getattr(device, "name", device)}')
+        succeeded = False
+        try:
+            while not self._stop.is_set():
+                events = device.read()
+                with self._lock:
+                    for event in events:
+                        self._decoder.apply(event)
+                succeeded = True
+        except PermissionError as error:
+            self._set_neutral()
+            self._log(f'cannot read the gamepad ({error}); add your user to the "input" group '
+                      'and log in again')
+            return self._max_backoff
+        except Exception as error:  # noqa: B902 - see the module docstring
+            self._set_neutral()
+            self._log(f'gamepad read failed ({_describe(error)}); the arm stops, retrying until '
+                      'the controller answers again')
+        else:
+            self._set_neutral()
+        return self._initial_backoff if succeeded else backoff
+
+
+def _describe(error: BaseException) -> str:
+    return f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
 
 
 class KeyboardReader:

@@ -13,29 +13,37 @@
 # limitations under the License.
 
 """
-Teleoperate the AR4 with an Xbox controller through MoveIt Servo (thin ROS 2 shell).
+Teleoperate the AR4 with an Xbox controller through MoveIt Servo: the ROS 2 shell.
 
-On start the node sets Servo's command type (~/switch_command_type: TWIST, or JOINT_JOG with
-joint_jog:=true); Servo accepts nothing before that. It then streams one command per Servo
-period (zero when idle), publishes gripper targets (/gripper_target and a ParallelGripperCommand
-goal), forwards Y / B as 'save' / 'discard' on /episode_control, and homes the arm: Start (or key
-h) goes through the recorder when one listens on /episode_control, else homes directly; the
-/ar4_teleop/go_home Trigger service homes on request. Homing pauses Servo, sends a quintic
-JointTrajectory within the velocity limits, and resumes Servo when it has run.
+The node declares its parameters from ar4_teleop.teleop_config.PARAMETERS, subscribes to the
+joint states and the recorder's state, offers /ar4_teleop/go_home, and once per Servo period
+hands the gamepad and keyboard state to ar4_teleop.teleop_core.TeleopCore, then publishes what
+it returns: Servo commands, gripper target and goal, /episode_control requests (arm, save,
+discard, home), the homing trajectory and flag, and the service calls to Servo. The rules (when
+to stream, the clock check, homing with timeouts, recorder presence) live in the core.
 
-All logic lives in ar4_teleop.gamepad, gamepad_device and teleop_messages, and in
-ar4_description.homing (the plan) and ar4_description.ros_messages (the shared messages).
+QoS (ar4_description.qos): Servo commands and the homing trajectory LATEST_COMMAND, the joint
+states JOINT_STATES, /recorder/state and /ar4_teleop/homing LATCHED, /gripper_target
+GRIPPER_TARGET.
+
+Shutdown: rclpy's signal handlers shut the context down on SIGINT before close() runs, and a
+publisher of a shut-down context cannot publish. main() therefore starts rclpy without them
+(SIGINT and SIGTERM raise KeyboardInterrupt in spin), so that close() can still send Servo the
+zero command that stops the arm at once instead of after Servo's command timeout.
 """
 
+import signal
 import sys
+from types import SimpleNamespace
 
-from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError
-from ar4_description.robot_constants import robot_constants, RobotConstantsError
-from ar4_description.ros_messages import (
-    float64_msg, gripper_goal_msg, joint_positions_or_none, string_msg)
-from ar4_teleop.gamepad import (
-    GamepadState, load_mapping, MappingError, render_control_map, TeleopMapper, TeleopSettings)
+from ar4_description import qos
+from ar4_description.homing import homing_trajectory_msg
+from ar4_description.node_startup import ConfigError, run_node
+from ar4_description.ros_messages import float64_msg, gripper_goal_msg, string_msg
+from ar4_teleop.gamepad import GamepadState, JointJogCommand
 from ar4_teleop.gamepad_device import GamepadEventDecoder, GamepadReader, KeyboardReader
+from ar4_teleop.teleop_config import load_config, PARAMETERS, updated_settings
+from ar4_teleop.teleop_core import call_outcome, Graph, SWITCH_COMMAND_TYPE, TeleopCore
 from ar4_teleop.teleop_messages import joint_jog_msg, MessageTypes, twist_stamped_msg
 from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
@@ -45,323 +53,183 @@ from moveit_msgs.srv import ServoCommandType
 from rcl_interfaces.msg import FloatingPointRange, ParameterDescriptor, SetParametersResult
 import rclpy
 from rclpy.action import ActionClient
+from rclpy.duration import Duration as RclpyDuration
+from rclpy.exceptions import InvalidParameterTypeException, InvalidParameterValueException
 from rclpy.executors import ExternalShutdownException
 from rclpy.node import Node
-from rclpy.qos import (
-    DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy)
+from rclpy.signals import SignalHandlerOptions
 from sensor_msgs.msg import JointState
 from std_msgs.msg import Bool, Float64, Header, String
 from std_srvs.srv import SetBool, Trigger
 from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 
-COMMAND_QOS = QoSProfile(depth=10, reliability=ReliabilityPolicy.RELIABLE)
-LATCHED_QOS = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                         durability=DurabilityPolicy.TRANSIENT_LOCAL)
-# Servo keeps publishing for a moment after it is paused; let the homing run out before resuming.
-HOMING_SETTLE_S = 0.5
-
-TOPICS = {
-    'twist_topic': ('/servo_node/delta_twist_cmds', 'geometry_msgs/TwistStamped to Servo'),
-    'joint_jog_topic': ('/servo_node/delta_joint_cmds', 'control_msgs/JointJog to Servo'),
-    'switch_command_type_service': ('/servo_node/switch_command_type',
-                                    'moveit_msgs/srv/ServoCommandType of Servo'),
-    'pause_servo_service': ('/servo_node/pause_servo', 'std_srvs/SetBool pausing Servo'),
-    'joint_trajectory_topic': ('/joint_trajectory_controller/joint_trajectory',
-                               'trajectory_msgs/JointTrajectory for homing'),
-    'joint_states_topic': ('/joint_states', 'sensor_msgs/JointState of the arm'),
-    'gripper_action': ('/gripper_controller/gripper_cmd',
-                       'control_msgs/action/ParallelGripperCommand server'),
-    'gripper_target_topic': ('/gripper_target', 'std_msgs/Float64 gripper targets (m per jaw)'),
-    'episode_control_topic': ('/episode_control', 'std_msgs/String save/discard/home requests'),
-    'recorder_state_topic': ('/recorder/state', 'std_msgs/String recorder state (latched)'),
-    'go_home_service': ('/ar4_teleop/go_home', 'std_srvs/Trigger homing service offered'),
-    'homing_state_topic': ('/ar4_teleop/homing', 'std_msgs/Bool: homing now (latched)'),
-}
+# rclpy refuses an override of the wrong type or outside a declared range while declaring.
+CONFIG_ERRORS = (ConfigError, InvalidParameterTypeException, InvalidParameterValueException)
+# How long close() waits for Servo to acknowledge the zero command.
+ZERO_COMMAND_ACK_S = 0.3
 
 
-def _float_range(low: float, high: float) -> list:
-    return [FloatingPointRange(from_value=low, to_value=high, step=0.0)]
+def _descriptor(spec) -> ParameterDescriptor:
+    descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if spec.float_range is not None:
+        low, high = spec.float_range
+        descriptor.floating_point_range = [
+            FloatingPointRange(from_value=low, to_value=high, step=0.0)]
+    return descriptor
 
 
 class TeleopNode(Node):
     """Gamepad -> MoveIt Servo, gripper, episode control and homing."""
 
     def __init__(self):
-        """Declare parameters, load the mapping, and wire publishers, clients and timers."""
+        """Declare and check the parameters, then wire publishers, clients, readers and timer."""
         super().__init__('ar4_teleop')
-        self._declare_parameters()
-        param = self.get_parameter
-        self.constants = robot_constants()
-        self.frame_id = param('planning_frame').value
-        self.settings = TeleopSettings(
-            speed_scale=param('speed_scale').value, joint_jog=param('joint_jog').value,
-            deadzone=param('deadzone').value, dominant_axis=param('dominant_axis').value)
-        self.mapping = load_mapping(param('mapping_file').value or None, self.constants)
-        self.mapper = TeleopMapper(self.mapping, self.settings, self.constants)
-        self.period = 1.0 / param('publish_rate').value
-        self.homing_fraction = param('homing_velocity_fraction').value
+        for spec in PARAMETERS:
+            self.declare_parameter(spec.name, spec.default, _descriptor(spec))
+        config = load_config({spec.name: self.get_parameter(spec.name).value
+                              for spec in PARAMETERS})
+        self.config = config
+        topic = config.topics
         self.types = MessageTypes(
             Time=Time, Duration=Duration, Header=Header, Vector3=Vector3, Twist=Twist,
             TwistStamped=TwistStamped, JointJog=JointJog, JointTrajectory=JointTrajectory,
             JointTrajectoryPoint=JointTrajectoryPoint, JointState=JointState, Float64=Float64,
             String=String)
-        topic = {name: param(name).value for name in TOPICS}
 
-        self.twist_pub = self.create_publisher(TwistStamped, topic['twist_topic'], COMMAND_QOS)
-        self.jog_pub = self.create_publisher(JointJog, topic['joint_jog_topic'], COMMAND_QOS)
+        self.twist_pub = self.create_publisher(
+            TwistStamped, topic['twist_topic'], qos.LATEST_COMMAND)
+        self.jog_pub = self.create_publisher(JointJog, topic['joint_jog_topic'],
+                                             qos.LATEST_COMMAND)
         self.trajectory_pub = self.create_publisher(
-            JointTrajectory, topic['joint_trajectory_topic'], COMMAND_QOS)
+            JointTrajectory, topic['joint_trajectory_topic'], qos.LATEST_COMMAND)
         self.gripper_target_pub = self.create_publisher(
-            Float64, topic['gripper_target_topic'], COMMAND_QOS)
-        self.episode_pub = self.create_publisher(
-            String, topic['episode_control_topic'], COMMAND_QOS)
+            Float64, topic['gripper_target_topic'], qos.GRIPPER_TARGET)
+        # Requests, not state: volatile, so that a recorder started later replays none of them.
+        self.episode_pub = self.create_publisher(String, topic['episode_control_topic'], 10)
         # Latched so that a recorder started mid-homing learns it (it refuses to arm a take).
-        self.homing_pub = self.create_publisher(Bool, topic['homing_state_topic'], LATCHED_QOS)
+        self.homing_pub = self.create_publisher(Bool, topic['homing_state_topic'], qos.LATCHED)
         self.create_subscription(JointState, topic['joint_states_topic'], self._on_joint_state,
-                                 qos_profile_sensor_data)
+                                 qos.JOINT_STATES)
         self.create_subscription(String, topic['recorder_state_topic'], self._on_recorder_state,
-                                 LATCHED_QOS)
+                                 qos.LATCHED)
         self.switch_client = self.create_client(
             ServoCommandType, topic['switch_command_type_service'])
         self.pause_client = self.create_client(SetBool, topic['pause_servo_service'])
         self.gripper_client = ActionClient(self, ParallelGripperCommand, topic['gripper_action'])
         self.create_service(Trigger, topic['go_home_service'], self._on_go_home)
-        self.topics = topic
-
-        self.joint_positions = None
-        self.recorder_state = None
-        self.servo_ready = False
-        self.switch_pending = False
-        self.homing = False
-        self.homing_pub.publish(Bool(data=False))
-        self.homing_plan = None
-        self.homing_timer = None
+        self.core = TeleopCore(config, Graph(
+            switch_ready=self.switch_client.service_is_ready,
+            pause_ready=self.pause_client.service_is_ready,
+            gripper_ready=self.gripper_client.server_is_ready,
+            recorder_publishers=lambda: self.count_publishers(topic['recorder_state_topic'])),
+            self.get_logger())
 
         log = self.get_logger().info
         self.reader = None
-        if param('gamepad').value:
-            self.reader = GamepadReader(GamepadEventDecoder(self.mapping.device), log=log)
+        if config.gamepad:
+            self.reader = GamepadReader(GamepadEventDecoder(config.mapping.device), log=log)
             self.reader.start()
         self.keyboard = None
-        if param('keyboard').value:
+        if config.keyboard:
             self.keyboard = KeyboardReader(log=log)
             if not self.keyboard.start():
                 self.keyboard = None
         self.add_on_set_parameters_callback(self._on_set_parameters)
-        self.timer = self.create_timer(self.period, self._tick)
+        self.create_timer(config.period, self._tick)
         self.get_logger().info(
             f'waiting for Servo ({topic["switch_command_type_service"]}) to accept '
-            f'{"JOINT_JOG" if self.settings.joint_jog else "TWIST"} commands')
+            f'{"JOINT_JOG" if config.settings.joint_jog else "TWIST"} commands')
 
-    # -- parameters ---------------------------------------------------------------------------
-
-    def _declare_parameters(self):
-        def declare(name, value, description, read_only=True, **ranges):
-            self.declare_parameter(name, value, ParameterDescriptor(
-                description=description, read_only=read_only, **ranges))
-
-        declare('speed_scale', 0.35, 'Fraction of the maximum speed at full stick deflection',
-                read_only=False, floating_point_range=_float_range(0.01, 1.0))
-        declare('joint_jog', False, 'Jog single joints (JOINT_JOG) instead of a Cartesian twist')
-        declare('deadzone', 0.1, 'Stick / trigger deflection ignored as drift (rescaled beyond)',
-                read_only=False, floating_point_range=_float_range(0.0, 0.9))
-        declare('dominant_axis', True, 'Only the stronger axis of each stick is active',
-                read_only=False)
-        declare('publish_rate', 25.0, 'Command rate, Hz (Servo publish_period 0.04 s = 25 Hz)',
-                floating_point_range=_float_range(1.0, 100.0))
-        declare('planning_frame', 'base_link', 'Frame of the twist commands')
-        declare('mapping_file', '', 'Gamepad mapping YAML (empty: the package default)')
-        declare('gamepad', True, 'Read an Xbox controller with the inputs library')
-        declare('keyboard', True, 'Read the mapping\'s keys from stdin when it is a terminal')
-        declare('homing_velocity_fraction', 0.5, 'Fraction of the velocity limits for homing',
-                floating_point_range=_float_range(0.05, 1.0))
-        for name, (default, description) in TOPICS.items():
-            declare(name, default, description)
+    def _now_ns(self) -> int:
+        return self.get_clock().now().nanoseconds
 
     def _on_set_parameters(self, parameters) -> SetParametersResult:
-        values = {'speed_scale': self.settings.speed_scale,
-                  'deadzone': self.settings.deadzone,
-                  'dominant_axis': self.settings.dominant_axis}
-        for parameter in parameters:
-            if parameter.name in values:
-                values[parameter.name] = parameter.value
         try:
-            settings = TeleopSettings(joint_jog=self.settings.joint_jog, **values)
-        except MappingError as error:
+            self.core.settings = updated_settings(
+                self.core.settings, {parameter.name: parameter.value for parameter in parameters})
+        except ConfigError as error:
             return SetParametersResult(successful=False, reason=str(error))
-        self.settings = settings
-        self.mapper.settings = settings
         return SetParametersResult(successful=True)
 
-    # -- subscriptions ------------------------------------------------------------------------
+    def _on_joint_state(self, message: JointState):
+        self.core.on_joint_state(message, self._now_ns())
 
-    def _on_joint_state(self, message):
-        positions = joint_positions_or_none(message, self.constants.joint_names)
-        if positions is not None:
-            self.joint_positions = positions
-
-    def _on_recorder_state(self, message):
-        if message.data != self.recorder_state:
-            self.recorder_state = message.data
-            self.get_logger().info(f'recorder: {message.data}')
-
-    # -- Servo command type -------------------------------------------------------------------
-
-    def _ensure_command_type(self):
-        if self.servo_ready and not self.switch_client.service_is_ready():
-            # Servo went away (restarted): its command type must be set again.
-            self.servo_ready = False
-            self.get_logger().warning('Servo is gone; waiting for it to come back')
-        if self.servo_ready or self.switch_pending:
-            return
-        if not self.switch_client.service_is_ready():
-            self.get_logger().warning(
-                f'waiting for {self.topics["switch_command_type_service"]} '
-                '(is servo_node running?)', throttle_duration_sec=10.0)
-            return
-        request = ServoCommandType.Request(
-            command_type=(ServoCommandType.Request.JOINT_JOG if self.settings.joint_jog
-                          else ServoCommandType.Request.TWIST))
-        self.switch_pending = True
-        self.switch_client.call_async(request).add_done_callback(self._on_command_type_set)
-
-    def _on_command_type_set(self, future):
-        self.switch_pending = False
-        try:
-            response = future.result()
-        except Exception as error:  # noqa: B902 - a failed call is retried on the next tick
-            self.get_logger().error(f'switch_command_type failed: {error}; retrying')
-            return
-        if response is None or not response.success:
-            self.get_logger().error('Servo refused the command type; retrying')
-            return
-        self.servo_ready = True
-        self.get_logger().info(
-            'Servo accepts commands; control map:\n'
-            + render_control_map(self.mapping, self.settings, self.frame_id))
-
-    # -- the control loop ---------------------------------------------------------------------
-
-    def _tick(self):
-        self._ensure_command_type()
-        state = self.reader.snapshot() if self.reader is not None else GamepadState()
-        keys = self.keyboard.drain() if self.keyboard is not None else ()
-        tick = self.mapper.update(state, keys)
-        if tick.gripper_target is not None:
-            self._send_gripper(tick.gripper_target)
-        for event in tick.events:
-            self._handle_event(event)
-        if not self.servo_ready or self.homing:
-            return
-        now = self.get_clock().now().nanoseconds
-        if self.settings.joint_jog:
-            self.jog_pub.publish(joint_jog_msg(self.types, tick.command, now, self.frame_id,
-                                               self.period))
-        else:
-            self.twist_pub.publish(twist_stamped_msg(self.types, tick.command, now,
-                                                     self.frame_id))
-
-    def _send_gripper(self, target: float):
-        self.gripper_target_pub.publish(float64_msg(self.types.Float64, target))
-        if not self.gripper_client.server_is_ready():
-            self.get_logger().warning(
-                f'gripper action {self.topics["gripper_action"]} not available; target '
-                f'{target:.3f} m only published on {self.topics["gripper_target_topic"]}',
-                throttle_duration_sec=5.0)
-            return
-        goal = gripper_goal_msg(ParallelGripperCommand.Goal, self.types,
-                                self.constants.gripper.joint_name, target,
-                                self.get_clock().now().nanoseconds)
-        self.gripper_client.send_goal_async(goal)
-
-    def _handle_event(self, event: str):
-        recorder_listens = self.episode_pub.get_subscription_count() > 0
-        if event == 'home' and not recorder_listens:
-            ok, message = self.start_homing()
-            (self.get_logger().info if ok else self.get_logger().warning)(message)
-            return
-        if not recorder_listens:
-            self.get_logger().warning(
-                f'{event}: no recorder listens on {self.topics["episode_control_topic"]}')
-        self.episode_pub.publish(string_msg(self.types.String, event))
-        self.get_logger().info(f'episode control: {event}')
-
-    # -- homing -------------------------------------------------------------------------------
+    def _on_recorder_state(self, message: String):
+        self.core.on_recorder_state(message.data)
 
     def _on_go_home(self, request, response):
-        response.success, response.message = self.start_homing()
+        response.success, response.message = self.core.request_homing()
         return response
 
-    def start_homing(self):
-        """Start homing; return (accepted, message)."""
-        if self.homing:
-            return False, 'already homing'
-        if self.joint_positions is None:
-            return False, (f'no joint positions yet on {self.topics["joint_states_topic"]}; '
-                           'cannot plan homing')
-        try:
-            plan = homing_trajectory(self.joint_positions, self.constants,
-                                     velocity_fraction=self.homing_fraction)
-        except HomingError as error:
-            return False, f'cannot plan homing: {error}'
-        self.homing = True
-        self.homing_pub.publish(Bool(data=True))
-        self.homing_plan = plan
-        if self.pause_client.service_is_ready():
-            self.pause_client.call_async(SetBool.Request(data=True)).add_done_callback(
-                self._send_homing)
+    def _tick(self):
+        now = self._now_ns()
+        state = self.reader.snapshot() if self.reader is not None else GamepadState()
+        keys = self.keyboard.drain() if self.keyboard is not None else ()
+        out = self.core.tick(now, state, keys)
+        for call in out.service_calls:
+            self._call(call)
+        if out.homing is not None:
+            self.homing_pub.publish(Bool(data=out.homing))
+        if out.homing_plan is not None:
+            self.trajectory_pub.publish(homing_trajectory_msg(self.types, out.homing_plan))
+        if out.gripper_target is not None:
+            self.gripper_target_pub.publish(float64_msg(Float64, out.gripper_target))
+        if out.gripper_goal is not None:
+            self.gripper_client.send_goal_async(gripper_goal_msg(
+                ParallelGripperCommand.Goal, self.types,
+                self.config.constants.gripper.joint_name, out.gripper_goal, now))
+        for request in out.episode_requests:
+            self.episode_pub.publish(string_msg(String, request))
+        if out.command is not None:
+            self._publish_command(out.command, now)
+
+    def _call(self, call):
+        if call.service == SWITCH_COMMAND_TYPE:
+            client, request = self.switch_client, ServoCommandType.Request(command_type=(
+                ServoCommandType.Request.JOINT_JOG if call.value
+                else ServoCommandType.Request.TWIST))
         else:
-            self.get_logger().warning(
-                f'{self.topics["pause_servo_service"]} not available; homing without pausing')
-            self._send_homing(None)
-        return True, f'homing: {plan.duration:.1f} s to the home pose'
+            client, request = self.pause_client, SetBool.Request(data=call.value)
+        client.call_async(request).add_done_callback(
+            lambda future: self.core.on_service_result(call.token, *call_outcome(future)))
 
-    def _send_homing(self, future):
-        if future is not None:
-            try:
-                future.result()
-            except Exception as error:  # noqa: B902 - homing goes ahead; Servo idles anyway
-                self.get_logger().warning(f'pausing Servo failed: {error}')
-        self.trajectory_pub.publish(homing_trajectory_msg(self.types, self.homing_plan))
-        self.homing_timer = self.create_timer(self.homing_plan.duration + HOMING_SETTLE_S,
-                                              self._finish_homing)
-
-    def _finish_homing(self):
-        self.homing_timer.cancel()
-        self.destroy_timer(self.homing_timer)
-        self.homing_timer = None
-        if self.pause_client.service_is_ready():
-            self.pause_client.call_async(SetBool.Request(data=False))
-        self.homing = False
-        self.homing_pub.publish(Bool(data=False))
-        self.get_logger().info('homing done; Servo resumed')
+    def _publish_command(self, command, now: int):
+        frame = self.config.planning_frame
+        if isinstance(command, JointJogCommand):
+            self.jog_pub.publish(joint_jog_msg(self.types, command, now, frame,
+                                               self.config.period))
+            return self.jog_pub
+        self.twist_pub.publish(twist_stamped_msg(self.types, command, now, frame))
+        return self.twist_pub
 
     def close(self):
-        """Stop the device threads and restore the terminal."""
-        if self.reader is not None:
-            self.reader.stop()
-        if self.keyboard is not None:
-            self.keyboard.stop()
+        """Send Servo a zero command if it was streaming, stop the device threads."""
+        try:
+            command = self.core.shutdown_command()
+            if command is not None and self.context.ok():
+                publisher = self._publish_command(command, self._now_ns())
+                publisher.wait_for_all_acked(RclpyDuration(seconds=ZERO_COMMAND_ACK_S))
+        finally:
+            if self.reader is not None:
+                self.reader.stop()
+            if self.keyboard is not None:
+                self.keyboard.stop()
+
+
+def _init_keeping_the_context(args=None):
+    rclpy.init(args=args, signal_handler_options=SignalHandlerOptions.NO)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+
+# run_node's rclpy, with the signal handling described in the module docstring.
+RCLPY_FOR_CLOSE = SimpleNamespace(init=_init_keeping_the_context, spin=rclpy.spin,
+                                  try_shutdown=rclpy.try_shutdown)
 
 
 def main(args=None):
-    """Run the teleop node until Ctrl-C; return 2 for a bad mapping or constants file."""
-    rclpy.init(args=args)
-    try:
-        node = TeleopNode()
-    except (MappingError, RobotConstantsError) as error:
-        print(f'teleop_node: {error}', file=sys.stderr)
-        rclpy.try_shutdown()
-        return 2
-    try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    finally:
-        node.close()
-        node.destroy_node()
-        rclpy.try_shutdown()
-    return 0
+    """Run the teleop node until Ctrl-C or SIGTERM; exit 2 with one line on a bad config."""
+    return run_node('teleop_node', TeleopNode, RCLPY_FOR_CLOSE, args=args,
+                    shutdown_errors=(ExternalShutdownException,), config_errors=CONFIG_ERRORS)
 
 
 if __name__ == '__main__':

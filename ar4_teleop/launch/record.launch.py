@@ -13,23 +13,31 @@
 # limitations under the License.
 
 """
-Start teleoperation and the episode recorder, homing the arm first.
+Start teleoperation and the episode recorder; the teleop node homes the arm once it is up.
 
 ``ros2 launch`` does not forward the terminal's stdin to its processes, so the recorder started
-here (``with_recorder:=true``, the default) is driven by the gamepad only (Y save, B discard,
-Start home, through /episode_control). For keyboard control, start this launch with
+here (``with_recorder:=true``, the default) is driven by the gamepad only (X arm, Y save,
+B discard, Start home, through /episode_control). For keyboard control, start this launch with
 ``with_recorder:=false`` and run ``ros2 run ar4_teleop recorder_node`` in the foreground of the
-same terminal: that is what the compose ``record`` service does.
+same terminal: that is what the compose ``record`` service does (docker/record.sh, which starts
+the same executable directly, so that it can pass a stop signal on to it).
 
 Environment variables give the defaults: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG.
+Every parameter value is typed: launch_ros reads a bare substitution as YAML
+(launch_ros/utilities/evaluate_parameters.py), so a task such as "stack: red on blue" would be
+a mapping and an HF_USERNAME of 1234 an integer.
 """
 
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, ExecuteProcess, TimerAction
+from launch.actions import DeclareLaunchArgument
 from launch.conditions import IfCondition
 from launch.substitutions import EnvironmentVariable, LaunchConfiguration
 from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
+
+BOOLEAN = ['true', 'false']
+# ar4_teleop.recording.sync.ACTION_SOURCES (a launch file imports no node code).
+ACTION_SOURCES = ['command', 'next_state', 'state']
 
 
 def generate_launch_description():
@@ -37,9 +45,12 @@ def generate_launch_description():
     arguments = [
         DeclareLaunchArgument('speed_scale', default_value='0.35',
                               description='teleop speed as a fraction of the maximum (0..1].'),
-        DeclareLaunchArgument('joint_jog', default_value=EnvironmentVariable(
+        DeclareLaunchArgument('joint_jog', choices=BOOLEAN, default_value=EnvironmentVariable(
             'JOINT_JOG', default_value='false'),
-                              description='start teleop in joint-jog mode instead of Cartesian.'),
+            description='start teleop in joint-jog mode instead of Cartesian.'),
+        DeclareLaunchArgument('home_on_start', choices=BOOLEAN, default_value='true',
+                              description='the teleop node homes the arm on its first joint '
+                              'state, before any take.'),
         DeclareLaunchArgument('task', default_value=EnvironmentVariable(
             'TASK', default_value='place the teal cube on the top shelf'),
             description='language instruction stored with every frame.'),
@@ -51,37 +62,36 @@ def generate_launch_description():
         DeclareLaunchArgument('max_episode_duration', default_value=EnvironmentVariable(
             'MAX_EPISODE_DURATION', default_value='60'),
             description='seconds before an episode auto-pauses for save/discard; 0 disables.'),
-        DeclareLaunchArgument('action_source', default_value='command',
-                              description='command, next_state or state.'),
-        DeclareLaunchArgument('with_recorder', default_value='true',
+        DeclareLaunchArgument('action_source', choices=ACTION_SOURCES, default_value='command',
+                              description='what the action of a frame is: the commanded '
+                              'target, the next state or the state.'),
+        DeclareLaunchArgument('with_recorder', choices=BOOLEAN, default_value='true',
                               description='start recorder_node here (gamepad control only); '
                               'false: run it with ros2 run for keyboard control.'),
-        DeclareLaunchArgument('use_sim_time', default_value='true',
+        DeclareLaunchArgument('use_sim_time', choices=BOOLEAN, default_value='true',
                               description='use the simulator clock.'),
     ]
-    sim_time = ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool)
     teleop = Node(
         package='ar4_teleop', executable='teleop_node', name='teleop_node', output='screen',
         parameters=[{
             'speed_scale': ParameterValue(LaunchConfiguration('speed_scale'), value_type=float),
             'joint_jog': ParameterValue(LaunchConfiguration('joint_jog'), value_type=bool),
-            'use_sim_time': sim_time,
+            # The teleop homes once it has the arm's joint state, retrying until it is accepted,
+            # instead of a go_home call at a fixed 3 s, too early on a slow start.
+            'home_on_start': ParameterValue(LaunchConfiguration('home_on_start'), value_type=bool),
+            'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
         }])
     recorder = Node(
         package='ar4_teleop', executable='recorder_node', name='recorder_node', output='screen',
         emulate_tty=True, condition=IfCondition(LaunchConfiguration('with_recorder')),
         parameters=[{
-            'task': LaunchConfiguration('task'),
-            'hf_username': LaunchConfiguration('hf_username'),
-            'dataset_name': LaunchConfiguration('dataset_name'),
+            'task': ParameterValue(LaunchConfiguration('task'), value_type=str),
+            'hf_username': ParameterValue(LaunchConfiguration('hf_username'), value_type=str),
+            'dataset_name': ParameterValue(LaunchConfiguration('dataset_name'), value_type=str),
             'max_episode_duration': ParameterValue(
                 LaunchConfiguration('max_episode_duration'), value_type=float),
-            'action_source': LaunchConfiguration('action_source'),
+            'action_source': ParameterValue(LaunchConfiguration('action_source'), value_type=str),
             'keyboard': False,
-            'use_sim_time': sim_time,
+            'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
         }])
-    # Home first: once the teleop node offers the service, ask it to move the arm home.
-    home = TimerAction(period=3.0, actions=[ExecuteProcess(
-        cmd=['ros2', 'service', 'call', '/ar4_teleop/go_home', 'std_srvs/srv/Trigger', '{}'],
-        output='screen')])
-    return LaunchDescription(arguments + [teleop, home, recorder])
+    return LaunchDescription(arguments + [teleop, recorder])

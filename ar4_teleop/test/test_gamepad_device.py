@@ -17,7 +17,8 @@
 import io
 
 from ar4_teleop.gamepad import GamepadState, load_mapping, TeleopMapper
-from ar4_teleop.gamepad_device import GamepadEventDecoder, GamepadReader, KeyboardReader
+from ar4_teleop.gamepad_device import (
+    GamepadEventDecoder, GamepadReader, GamepadUnavailable, KeyboardReader)
 import inputs
 import pytest
 
@@ -109,63 +110,181 @@ def test_events_drive_the_mapper(mapping, decoder):
 
 
 class FakeGamepad:
-    """Stands in for an inputs GamePad: yields event batches, then is unplugged."""
+    """Stands in for an inputs GamePad: yields event batches, then raises (unplugged)."""
 
-    def __init__(self, name, batches):
+    def __init__(self, name, batches, error=None):
         self.name = name
         self._batches = list(batches)
+        self._error = error if error is not None else OSError(19, 'No such device')
 
     def read(self):
         if not self._batches:
-            raise OSError(19, 'No such device')
+            raise self._error
         return self._batches.pop(0)
 
 
-def test_unplug_resets_to_neutral_and_replug_reconnects(mapping):
-    logs = []
-    snapshots = []
-    held = [event('Absolute', 'ABS_X', 32767), event('Key', 'BTN_SOUTH', 1), sync()]
-    first = FakeGamepad('pad 1', [held])
-    second = FakeGamepad('pad 2', [[event('Absolute', 'ABS_RX', -32768), sync()]])
-    found = [first, None, None, second]
+HELD = (event('Absolute', 'ABS_X', 32767), event('Key', 'BTN_SOUTH', 1), sync())
+
+
+def run_reader(mapping, found, snapshots=None):
+    """
+    Run a reader on this thread over the devices in ``found``; return (reader, logs, waits).
+
+    ``found`` items are devices, None (nothing plugged in) or exceptions (the search raises).
+    The search records (connected, snapshot) each time it runs after a first connection, and
+    stops the reader when ``found`` runs out.
+    """
+    logs, waits = [], []
+    found = list(found)
     reader = None
 
     def find_device():
-        if reader.generation:
+        if snapshots is not None and reader.generation:
             snapshots.append((reader.connected, reader.snapshot()))
         if not found:
             reader.request_stop()
             return None
-        return found.pop(0)
+        item = found.pop(0)
+        if isinstance(item, BaseException):
+            raise item
+        return item
 
-    waits = []
     reader = GamepadReader(GamepadEventDecoder(mapping.device), find_device=find_device,
                            log=logs.append, initial_backoff=0.5, max_backoff=1.5,
                            sleep=waits.append)
     reader.run()
+    return reader, '\n'.join(logs), waits
+
+
+def test_unplug_resets_to_neutral_and_replug_reconnects(mapping):
+    snapshots = []
+    first = FakeGamepad('pad 1', [list(HELD)])
+    second = FakeGamepad('pad 2', [[event('Absolute', 'ABS_RX', -32768), sync()]])
+    reader, text, waits = run_reader(mapping, [first, None, None, second], snapshots)
     # After the first unplug, the state is neutral even though A and the stick were held.
     assert snapshots[0] == (False, GamepadState())
     assert reader.generation == 2
     assert not reader.connected
     assert reader.snapshot() == GamepadState()
-    assert waits == [0.5, 1.0, 0.5]  # backoff doubles, then restarts after a reconnect
-    text = '\n'.join(logs)
+    # The backoff doubles up to the maximum, and starts over after a connection that read.
+    assert waits == [0.5, 1.0, 1.5, 0.5, 1.0]
     assert 'gamepad connected: pad 1' in text
-    assert 'gamepad disconnected' in text and 'the arm stops' in text
+    assert 'gamepad read failed (OSError' in text and 'the arm stops' in text
     assert 'no gamepad found' in text and 'keyboard' in text
     assert 'gamepad connected: pad 2' in text
 
 
+def inputs_error(name):
+    """Build one of inputs' own read() errors (IndexError subclasses in inputs 0.5)."""
+    error_class = getattr(inputs, name)
+    assert issubclass(error_class, IndexError)
+    return error_class("We don't know this event.", 'Key', 0x2c0)
+
+
+@pytest.mark.parametrize('name', ['UnknownEventCode', 'UnknownEventType'])
+def test_an_unknown_event_does_not_latch_the_stick(mapping, name):
+    snapshots = []
+    pad = FakeGamepad('pad', [list(HELD)], error=inputs_error(name))
+    again = FakeGamepad('pad', [[sync()]])
+    reader, text, waits = run_reader(mapping, [pad, again], snapshots)
+    assert snapshots[0] == (False, GamepadState())  # the held stick and A were dropped
+    assert reader.generation == 2  # the reader lived on and read the pad again
+    assert f'gamepad read failed ({name}' in text and 'the arm stops' in text
+    assert waits[0] == 0.5
+
+
+@pytest.mark.parametrize('error', [
+    RuntimeError('unplugged'),  # inputs.UnpluggedError is a RuntimeError
+    ValueError('anything else'),
+    PermissionError(13, 'Permission denied'),
+])
+def test_any_read_error_resets_and_retries(mapping, error):
+    snapshots = []
+    pad = FakeGamepad('pad', [list(HELD)], error=error)
+    reader, text, waits = run_reader(mapping, [pad, FakeGamepad('pad', [])], snapshots)
+    assert snapshots[0] == (False, GamepadState())
+    assert reader.generation == 2
+    if isinstance(error, PermissionError):
+        assert '"input" group' in text and waits[0] == 1.5  # retried slowly
+    else:
+        assert type(error).__name__ in text and waits[0] == 0.5
+
+
+def test_a_failing_search_is_logged_and_retried(mapping):
+    # inputs scans /dev/input in DeviceManager() and at import; a scan can raise anything.
+    reader, text, waits = run_reader(
+        mapping, [OSError(5, 'Input/output error'), inputs_error('UnknownEventType'),
+                  FakeGamepad('pad', [[sync()]])])
+    assert reader.generation == 1
+    assert 'could not search for a gamepad (OSError' in text
+    assert 'UnknownEventType' in text
+    assert waits[:2] == [0.5, 1.0]
+
+
+def test_a_missing_library_disables_the_gamepad_once(mapping):
+    logs = []
+
+    def find_device():
+        raise GamepadUnavailable('the inputs library is not installed')
+
+    reader = GamepadReader(GamepadEventDecoder(mapping.device), find_device=find_device,
+                           log=logs.append, sleep=lambda _: None)
+    reader.run()  # returns instead of searching for ever
+    assert logs == ['the inputs library is not installed']
+    assert reader.snapshot() == GamepadState()
+
+
+class ReaderKilled(BaseException):
+    """Something no ``except Exception`` catches (as if the thread were torn down)."""
+
+
+class HeldThenKilled:
+    name = 'pad'
+
+    def __init__(self):
+        self.reads = 0
+
+    def read(self):
+        self.reads += 1
+        if self.reads == 1:
+            return list(HELD)
+        raise ReaderKilled()
+
+
+def test_a_reader_that_dies_reads_neutral(mapping):
+    reader = GamepadReader(GamepadEventDecoder(mapping.device), find_device=HeldThenKilled,
+                           log=lambda _: None, sleep=lambda _: None)
+    with pytest.raises(ReaderKilled):
+        reader.run()
+    assert reader.snapshot() == GamepadState()
+
+
+@pytest.mark.filterwarnings('ignore::pytest.PytestUnhandledThreadExceptionWarning')
+def test_a_dead_reader_thread_reads_neutral(mapping):
+    decoder = GamepadEventDecoder(mapping.device)
+    reader = GamepadReader(decoder, find_device=HeldThenKilled, log=lambda _: None,
+                           sleep=lambda _: None)
+    reader.start()
+    reader.stop(timeout=2.0)
+    assert not reader.connected
+    # Even a decoder left holding a stick (as after a kill mid-update) is not streamed.
+    decoder.apply(event('Absolute', 'ABS_X', 32767))
+    assert decoder.state().left_x == 1.0
+    assert reader.snapshot() == GamepadState()
+
+
 def test_reader_snapshot_while_connected(mapping):
-    gate = []
+    seen = []
 
     class Pad:
         name = 'pad'
+        reads = 0
 
         def read(self):
-            if gate:
+            self.reads += 1
+            if self.reads > 1:
+                seen.append((reader.connected, reader.snapshot()))
                 raise RuntimeError('unplugged')
-            gate.append(1)
             return [event('Absolute', 'ABS_Y', -32768)]
 
     devices = [Pad()]
@@ -174,6 +293,7 @@ def test_reader_snapshot_while_connected(mapping):
                            log=lambda _: None, sleep=lambda _: reader.request_stop())
     reader.start()
     reader.stop(timeout=2.0)
+    assert seen == [(True, GamepadState(left_y=1.0))]
     assert reader.generation == 1
     assert reader.snapshot() == GamepadState()
 

@@ -183,14 +183,24 @@ def test_keyboard_keys(mapping):
 
 
 def test_buttons_do_not_move_the_arm(mapping):
-    tick = TeleopMapper(mapping).update(GamepadState(pressed={'a', 'b', 'y', 'start'}))
+    tick = TeleopMapper(mapping).update(GamepadState(pressed={'a', 'b', 'x', 'y', 'start'}))
     assert tick.command.is_zero
+
+
+def test_x_arms_a_take_once_per_press(mapping):
+    assert mapping.buttons['arm'] == 'x'
+    mapper = TeleopMapper(mapping)
+    assert mapper.update(GamepadState(pressed={'x'})).events == ('arm',)
+    assert mapper.update(GamepadState(pressed={'x'})).events == ()
+    assert mapper.update(GamepadState()).events == ()
+    assert mapper.update(GamepadState(), keys='R').events == ('arm',)
 
 
 def test_control_map_names_every_binding(mapping):
     text = render_control_map(mapping, TeleopSettings())
     for needle in ('left stick X', 'joint_1 +', 'LT', 'joint_3 -', 'RB', 'joint_6 +',
-                   'A (hold)', 'Start', 'key h', '[active]', 'linear z +'):
+                   'A (hold)', 'Start', 'key h', '[active]', 'linear z +', '| X ',
+                   'arm: start recording an episode', 'key r'):
         assert needle in text, needle
     assert text.splitlines()[0].startswith('| Control')
 
@@ -227,6 +237,10 @@ def mutate(raw_mapping, path, value):
     (('device', 'buttons', 'BTN_SOUTH'), 'left_x', 'device.buttons.BTN_SOUTH'),
     (('speed',), 1.0, "unknown section 'speed'"),
     (('twist',), KeyError, "missing section 'twist'"),
+    (('buttons', 'arm'), KeyError, "buttons: missing action 'arm'"),
+    (('buttons', 'arm'), 'y', "buttons.save: button 'y' is already used by buttons.arm"),
+    (('buttons', 'arm'), 'right_bumper', 'buttons.arm: button'),
+    (('keyboard', 'arm'), 's', "keyboard.save: key 's' is already used by keyboard.arm"),
 ])
 def test_bad_mapping_is_rejected_naming_the_entry(raw_mapping, path, value, message):
     with pytest.raises(MappingError) as error:

@@ -42,8 +42,9 @@ Jazzy, ``joint_trajectory_controller.cpp`` ``topic_callback`` / ``validate_traje
   ``publish_joint_velocities: false``, and the controller interpolates a positions-only segment
   linearly); past the last point the last point is held.
 
-One deliberate difference: before its first point the controller interpolates from the state
-it measured on receipt; here the first point is used. Servo's first point always lies in the
+One deliberate difference: before its first point the controller interpolates from its last
+command (``interpolate_from_desired_state: true`` in controllers.yaml; from the state it measured
+on receipt otherwise); here the first point is used. Servo's first point always lies in the
 past, and the policy node's one-point trajectories are meant to be reached at their point, so
 neither input reaches that case in practice, and the recorded action stays a commanded value
 rather than a measured one.
