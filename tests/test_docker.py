@@ -55,16 +55,19 @@ SERVICES = {'sim', 'record', 'infer', 'train', 'train-gpu', 'test'}
 USER_VARIABLES = {
     'ROS_DOMAIN_ID': '42', 'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp', 'USE_SIM_TIME': 'true',
     'DISPLAY': ':0', 'GUI': 'true', 'RVIZ': 'true', 'HEADLESS_RENDERING': 'true',
-    'RENDER_ENGINE': 'ogre', 'FOXGLOVE_PORT': '8765', 'FOXGLOVE_ADDRESS': '127.0.0.1',
+    'RENDER_ENGINE': 'auto', 'SERVO_OUTPUT': 'trajectory', 'FOXGLOVE_PORT': '8765',
+    'FOXGLOVE_ADDRESS': '127.0.0.1',
     'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
     'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
-    'CHECKPOINT': 'data/checkpoints/ar4_demos', 'POLICY_DEVICE': 'cpu',
-    'DATASET_NAME': 'ar4_demos', 'MUJOCO_GL': 'egl',
+    'CHECKPOINT': 'data/checkpoints/ar4_pick_place', 'POLICY_DEVICE': 'cpu',
+    'DATASET_NAME': 'ar4_pick_place', 'MUJOCO_GL': 'egl',
 }
 RECORD_ENVIRONMENT = {
     'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
-    'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
+    'DATASET_NAME': 'ar4_pick_place', 'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
 }
+# The dataset folder of the seed workflow, data/datasets/<HF_USERNAME>/ar4_pick_place/.
+DATASET_NAME = 'ar4_pick_place'
 # Ubuntu Noble packages the Dockerfile installs that no rosdep rule names (rosdep's database
 # lists only what some ROS package depends on). All three are Mesa's runtime EGL/GL pieces,
 # in Noble's main archive (packages.ubuntu.com/noble): MuJoCo's EGL backend loads them.
@@ -157,13 +160,59 @@ def test_sim_command_and_foxglove_bound_to_localhost(services):
     arguments = dict(item.split(':=', 1) for item in argv[4:])
     assert arguments['foxglove_address'] == '127.0.0.1'
     assert arguments['foxglove_port'] == '8765'
-    assert arguments['render_engine'] in ('ogre', 'ogre2')
+    assert arguments['render_engine'] == 'auto'
+    assert arguments['servo_output'] == 'trajectory'
+    # The sim always runs on Gazebo's /clock: gz_ros2_control forces it on the controllers, so a
+    # wall-clock option would only freeze Servo.
+    assert 'use_sim_time' not in arguments
+    override = dict(item.split(':=', 1) for item in checks.as_argv(
+        checks.load_compose(NVIDIA_OVERRIDE)['services']['sim']['command'])[4:])
+    assert set(override) == set(arguments) and override['render_engine'] == 'ogre2'
     # The launch file's own default is localhost too, so nothing listens beyond the machine
     # unless the user sets FOXGLOVE_ADDRESS.
     launch = (ROOT / 'ar4_gazebo' / 'launch' / 'sim.launch.py').read_text()
     assert "'foxglove_address', default_value='127.0.0.1'" in launch
     for name in arguments:
         assert f"'{name}'" in launch, f'sim.launch.py declares no argument {name}'
+
+
+def test_the_test_service_has_a_gazebo_partition_of_its_own(services):
+    # gz-transport groups processes by host name and user, not ROS_DOMAIN_ID: on the host
+    # network as root every container shares both, so only GZ_PARTITION keeps the test's gz sim
+    # off a running sim's topics (and the sim's reset_cubes off the test's).
+    partitions = {name: checks.service_environment(service).get('GZ_PARTITION')
+                  for name, service in services.items()}
+    assert partitions['test']
+    assert all(partition != partitions['test']
+               for name, partition in partitions.items() if name != 'test')
+    chosen = checks.load_compose(COMPOSE, {'TEST_GZ_PARTITION': 'ci_7'})['services']['test']
+    assert checks.service_environment(chosen)['GZ_PARTITION'] == 'ci_7'
+
+
+def test_one_dataset_name_from_recording_to_training(services):
+    # Recorder, record launch, record service, train services and the default checkpoint all
+    # name the same folder, and the record service passes DATASET_NAME on.
+    record = checks.service_environment(services['record'])
+    assert record['DATASET_NAME'] == DATASET_NAME
+    script = (ROOT / 'docker' / 'record.sh').read_text()
+    assert f'dataset_name="${{DATASET_NAME:-{DATASET_NAME}}}"' in script
+    assert '-p "dataset_name:=$(yaml_string "$dataset_name")"' in script
+    recorder = (ROOT / 'ar4_teleop' / 'ar4_teleop' / 'recorder_node.py').read_text()
+    assert f"DEFAULT_DATASET_NAME = '{DATASET_NAME}'" in recorder
+    assert "'dataset_name': (DEFAULT_DATASET_NAME," in recorder
+    launch = (ROOT / 'ar4_teleop' / 'launch' / 'record.launch.py').read_text()
+    assert f"'DATASET_NAME', default_value='{DATASET_NAME}'" in launch
+    assert checks.service_environment(services['infer'])['CHECKPOINT'] == (
+        f'data/checkpoints/{DATASET_NAME}')
+    # The name it replaced appears in no code, script or configuration any more.
+    tracked = subprocess.run(['git', 'ls-files'], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip('not a git checkout')
+    stale = [name for name in tracked.stdout.split()
+             if not name.startswith(('data/', 'docs/')) and name != 'README.md'
+             and (ROOT / name).is_file() and 'ar4_demos' in (ROOT / name).read_text(
+                 errors='replace') and name != 'tests/test_docker.py']
+    assert stale == []
 
 
 def test_no_port_published_beyond_localhost():
@@ -232,7 +281,7 @@ def test_infer_train_and_test_commands(services):
         assert entrypoint == ['/usr/local/bin/ar4-entrypoint', 'ros2', 'run', 'ar4_policy',
                               'ar4-train']
         assert checks.as_argv(services[name]['command']) == [
-            '--dataset', 'data/datasets/local/ar4_demos']
+            '--dataset', f'data/datasets/local/{DATASET_NAME}']
     assert "'ar4-train = ar4_policy.train:main'" in (ROOT / 'ar4_policy' / 'setup.py').read_text()
     test_script = checks.as_argv(services['test']['command'])[0]
     text = (ROOT / test_script[len('/ws/'):]).read_text()
@@ -498,7 +547,8 @@ class RecordRun:
         return running
 
     def alive_after(self, seconds=3.0):
-        """Return the stand-ins still running once ``seconds`` passed or none runs.
+        """
+        Return the stand-ins still running once ``seconds`` passed or none runs.
 
         A SIGKILL sent to a process group is delivered asynchronously: a grandchild may still
         show as running for a moment after the script returned.
@@ -517,7 +567,8 @@ class RecordRun:
 
 def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_quits(tmp_path):
     run = RecordRun(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
-                    MAX_EPISODE_DURATION='45', JOINT_JOG='true', FAKE_RECORDER_EXIT='0')
+                    DATASET_NAME='shelf_v2', MAX_EPISODE_DURATION='45', JOINT_JOG='true',
+                    FAKE_RECORDER_EXIT='0')
     status, stderr = run.finish()
     assert status == 0, stderr
     launch = run.text('launch.args').split('\n')
@@ -528,7 +579,8 @@ def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_qu
     assert argv[0] == '--ros-args'
     parameters = [argv[i + 1] for i, word in enumerate(argv) if word == '-p']
     assert parameters == ["task:='stack: it''s red'", "hf_username:='1234'",
-                          'max_episode_duration:=45.0', 'keyboard:=true', 'use_sim_time:=true']
+                          "dataset_name:='shelf_v2'", 'max_episode_duration:=45.0',
+                          'keyboard:=true', 'use_sim_time:=true']
     # The parameter values parse back (as ROS does, in YAML) to the strings the user gave.
     assert yaml.safe_load(parameters[0].split(':=', 1)[1]) == "stack: it's red"
     assert yaml.safe_load(parameters[1].split(':=', 1)[1]) == '1234'
@@ -599,6 +651,7 @@ def test_record_script_defaults_and_bad_duration(tmp_path):
     argv = run.json('recorder_node')['argv']
     assert "task:='place the teal cube on the top shelf'" in argv
     assert "hf_username:='local'" in argv and 'max_episode_duration:=60.0' in argv
+    assert f"dataset_name:='{DATASET_NAME}'" in argv
     bad = tmp_path / 'bad'
     bad.mkdir()
     run = RecordRun(bad, MAX_EPISODE_DURATION='a minute')
