@@ -5,8 +5,9 @@
 # The `record` service: teleop from record.launch.py (which homes the arm) in the background, the
 # recorder reading its keys (R/Y/B/N/H/Q) from this terminal, because `ros2 launch` does not pass
 # stdin on. The gamepad works either way.
-# Settings come from the environment: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG,
-# USE_SIM_TIME (docker-compose.yml gives the defaults).
+# Settings come from the environment: TASK, HF_USERNAME, DATASET_NAME, MAX_EPISODE_DURATION,
+# JOINT_JOG, USE_SIM_TIME (docker-compose.yml gives the defaults). The dataset is
+# data/datasets/$HF_USERNAME/$DATASET_NAME, the folder the train service reads.
 #
 # Q, Ctrl-C, SIGTERM (docker compose stop) and SIGHUP (a closed terminal) all end the same way:
 # the recorder finishes its pending saves and finalizes the dataset, then the launch stops the
@@ -15,6 +16,7 @@ set -eo pipefail
 
 task="${TASK:-place the teal cube on the top shelf}"
 hf_username="${HF_USERNAME:-local}"
+dataset_name="${DATASET_NAME:-ar4_pick_place}"
 use_sim_time="${USE_SIM_TIME:-true}"
 # The recorder declares max_episode_duration as a float: "60" must reach it as 60.0.
 if ! max_duration="$(python3 -c 'import sys; print(float(sys.argv[1]))' \
@@ -102,6 +104,7 @@ trap '' HUP
 "$recorder_node" --ros-args \
   -p "task:=$(yaml_string "$task")" \
   -p "hf_username:=$(yaml_string "$hf_username")" \
+  -p "dataset_name:=$(yaml_string "$dataset_name")" \
   -p "max_episode_duration:=${max_duration}" \
   -p keyboard:=true \
   -p "use_sim_time:=${use_sim_time}" <&0 &

@@ -50,6 +50,8 @@ class GripperConstants:
     open: float
     velocity_limit: float
     effort_limit: float
+    max_acceleration: float
+    planning_bound_margin: float
     home: float
 
     @property
@@ -61,6 +63,11 @@ class GripperConstants:
     def upper(self) -> float:
         """Return the larger end of the jaw range."""
         return max(self.closed, self.open)
+
+    @property
+    def planning_bounds(self) -> Tuple[float, float]:
+        """Return MoveIt's jaw bounds: the range widened by planning_bound_margin each side."""
+        return self.lower - self.planning_bound_margin, self.upper + self.planning_bound_margin
 
 
 @dataclass(frozen=True)
@@ -209,6 +216,10 @@ def parse_robot_constants(data: dict, source: str = '<memory>') -> RobotConstant
             velocity_limit=_number(_section(g, 'velocity_limit', 'gripper'),
                                    'gripper.velocity_limit'),
             effort_limit=_number(_section(g, 'effort_limit', 'gripper'), 'gripper.effort_limit'),
+            max_acceleration=_number(_section(g, 'max_acceleration', 'gripper'),
+                                     'gripper.max_acceleration'),
+            planning_bound_margin=_number(_section(g, 'planning_bound_margin', 'gripper'),
+                                          'gripper.planning_bound_margin'),
             home=_number(_section(g, 'home', 'gripper'), 'gripper.home'),
         )
     except RobotConstantsError as error:
@@ -217,6 +228,14 @@ def parse_robot_constants(data: dict, source: str = '<memory>') -> RobotConstant
         raise RobotConstantsError(f'{source}: gripper.closed and gripper.open must differ')
     if not gripper.lower <= gripper.home <= gripper.upper:
         raise RobotConstantsError(f'{source}: gripper.home {gripper.home} is outside its range')
+    if gripper.max_acceleration <= 0:
+        raise RobotConstantsError(f'{source}: gripper.max_acceleration must be positive')
+    # Above zero, so a jaw resting at closed or open is strictly inside MoveIt's bounds; below a
+    # tenth of the stroke, so MoveIt never plans far past the ends the controllers can reach.
+    if not 0 < gripper.planning_bound_margin <= (gripper.upper - gripper.lower) / 10:
+        raise RobotConstantsError(
+            f'{source}: gripper.planning_bound_margin must be above 0 and at most a tenth of '
+            f'the stroke, got {gripper.planning_bound_margin}')
     if gripper.joint_name in names or gripper.mimic_joint_name in names:
         raise RobotConstantsError(f'{source}: gripper joint names must differ from arm joints')
     return RobotConstants(

@@ -25,6 +25,25 @@ import yaml
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 CONFIG = PACKAGE_DIR / 'config'
 MOVEIT = CONFIG / 'moveit'
+# The parameters the Jazzy controllers declare (ros2_controllers jazzy branch:
+# joint_trajectory_controller/src/joint_trajectory_controller_parameters.yaml and
+# parallel_gripper_controller/src/gripper_action_controller_parameters.yaml), plus use_sim_time.
+# A key outside these sets is silently ignored by the controller.
+JTC_PARAMETERS = {
+    'joints', 'command_joints', 'command_interfaces', 'state_interfaces', 'speed_scaling',
+    'allow_partial_joints_goal', 'open_loop_control', 'interpolate_from_desired_state',
+    'allow_integration_in_goal_trajectories',
+    'set_last_command_interface_value_as_state_on_activation', 'action_monitor_rate',
+    'interpolation_method', 'allow_nonzero_velocity_at_trajectory_end', 'cmd_timeout', 'gains',
+    'constraints', 'use_sim_time'}
+GRIPPER_PARAMETERS = {
+    'action_monitor_rate', 'joint', 'state_interfaces', 'goal_tolerance', 'allow_stalling',
+    'stall_velocity_threshold', 'stall_timeout', 'max_effort_interface', 'max_effort',
+    'max_velocity_interface', 'max_velocity', 'use_sim_time'}
+# The keys moveit_simple_controller_manager.cpp (jazzy) reads for a ParallelGripperCommand
+# controller.
+PARALLEL_GRIPPER_HANDLE_KEYS = {'type', 'action_ns', 'default', 'joints', 'max_effort',
+                                'max_velocity'}
 
 
 def load(path):
@@ -66,7 +85,7 @@ def test_trajectory_controller_drives_the_arm_joints_by_position_only(controller
     assert jtc['command_interfaces'] == ['position']
     assert jtc['state_interfaces'] == ['position', 'velocity']
     assert jtc['allow_partial_joints_goal'] is False
-    assert jtc['open_loop_control'] is False
+    assert jtc['interpolate_from_desired_state'] is True
     assert jtc['allow_nonzero_velocity_at_trajectory_end'] is True
     constraints = jtc['constraints']
     for name in c.joint_names:
@@ -81,10 +100,22 @@ def test_gripper_controller_fits_the_jaw_stroke(controllers):
     assert gripper['joint'] == g.joint_name
     # A tolerance of a tenth of the stroke or less: the deprecated default 0.01 m is not.
     assert 0 < gripper['goal_tolerance'] <= (g.upper - g.lower) / 10
-    assert gripper['max_effort'] == pytest.approx(g.effort_limit)
-    assert gripper['max_velocity'] == pytest.approx(g.velocity_limit)
+    assert gripper['allow_stalling'] is True
     assert controllers['gripper_position_controller']['ros__parameters']['joints'] == [
         g.joint_name]
+
+
+def test_controllers_set_only_parameters_the_jazzy_controllers_read(controllers):
+    jtc = controllers['joint_trajectory_controller']['ros__parameters']
+    assert set(jtc) <= JTC_PARAMETERS, set(jtc) - JTC_PARAMETERS
+    # state_publish_rate is gone in Jazzy; open_loop_control is deprecated there in favour of
+    # interpolate_from_desired_state (set above).
+    assert 'state_publish_rate' not in jtc and 'open_loop_control' not in jtc
+    gripper = controllers['gripper_controller']['ros__parameters']
+    assert set(gripper) <= GRIPPER_PARAMETERS, set(gripper) - GRIPPER_PARAMETERS
+    # max_effort / max_velocity act only through command interfaces gz_ros2_control lacks.
+    for key in ('max_effort', 'max_velocity'):
+        assert key not in gripper or gripper.get(f'{key}_interface'), key
 
 
 def test_joint_limits_equal_the_constants():
@@ -97,7 +128,27 @@ def test_joint_limits_equal_the_constants():
         assert limits[name]['has_acceleration_limits'] is True
         assert limits[name]['max_acceleration'] == pytest.approx(c.max_acceleration)
     for name in (c.gripper.joint_name, c.gripper.mimic_joint_name):
+        assert limits[name]['has_velocity_limits'] is True
         assert limits[name]['max_velocity'] == pytest.approx(c.gripper.velocity_limit)
+        # Jazzy's time parameterization fails a plan moving a joint without one.
+        assert limits[name]['has_acceleration_limits'] is True
+        assert limits[name]['max_acceleration'] == pytest.approx(c.gripper.max_acceleration)
+        assert (limits[name]['min_position'], limits[name]['max_position']) == pytest.approx(
+            c.gripper.planning_bounds)
+
+
+def test_every_gripper_state_is_strictly_inside_moveits_jaw_bounds(srdf):
+    # CheckStartStateBounds has no tolerance: a jaw resting at an end of its range (home is
+    # closed) must not sit on a bound, or the least drift fails every gripper plan.
+    g = robot_constants().gripper
+    lower, upper = g.planning_bounds
+    values = [g.home, g.closed, g.open] + [
+        float(joint.get('value')) for state in srdf.findall('group_state')
+        if state.get('group') == 'ar_gripper' for joint in state.findall('joint')]
+    for value in values:
+        assert lower < value < upper, value
+    # The margin is small against the stroke: MoveIt plans no further past it than that.
+    assert 0 < g.planning_bound_margin <= (g.upper - g.lower) / 10
 
 
 def test_kinematics_and_planning_pipeline_name_the_arm_group():
@@ -106,6 +157,8 @@ def test_kinematics_and_planning_pipeline_name_the_arm_group():
         'kdl_kinematics_plugin/KDLKinematicsPlugin')
     ompl = load(MOVEIT / 'ompl_planning.yaml')
     assert ompl['planning_plugins'] == ['ompl_interface/OMPLPlanner']
+    # A Humble FixStartStateBounds parameter; Jazzy's CheckStartStateBounds has none like it.
+    assert 'start_state_max_bounds_error' not in ompl
     arm = ompl['ar_manipulator']
     assert arm['default_planner_config'] in ompl['planner_configs']
     assert set(arm['planner_configs']) <= set(ompl['planner_configs'])
@@ -124,6 +177,10 @@ def test_moveit_controllers_match_the_ros2_controllers(controllers):
     gripper = simple['gripper_controller']
     assert (gripper['type'], gripper['action_ns']) == ('ParallelGripperCommand', 'gripper_cmd')
     assert gripper['joints'] == [c.gripper.joint_name]
+    assert set(gripper) <= PARALLEL_GRIPPER_HANDLE_KEYS, set(gripper)
+    # The handle sends max_effort / max_velocity in every goal, and the controller ignores them
+    # without the command interfaces gz_ros2_control lacks: they would only mislead.
+    assert 'max_effort' not in gripper and 'max_velocity' not in gripper
     for name in simple['controller_names']:
         assert name in controllers['controller_manager']['ros__parameters']
 

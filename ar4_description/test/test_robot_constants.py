@@ -44,6 +44,9 @@ def test_limits_are_ordered_and_match_the_mk3_reference():
     assert np.allclose(c.velocity_limits, 1.0472)
     assert (c.gripper.closed, c.gripper.open) == (0.0, 0.014)
     assert c.limits('gripper_jaw1_joint') == (0.0, 0.014)
+    # MoveIt's jaw limits: upstream AR4's 0.1 m/s^2, and bounds just past closed and open.
+    assert c.gripper.max_acceleration == pytest.approx(0.1)
+    assert c.gripper.planning_bounds == pytest.approx((-0.0005, 0.0145))
 
 
 def test_home_is_inside_the_limits_and_away_from_the_wrist_singularity():
@@ -73,6 +76,10 @@ def test_unknown_joint_name_is_a_key_error():
     (lambda d: d['arm'].update(joint_names=['joint_1', 'joint_1']), 'must be unique'),
     (lambda d: d['arm']['effort_limits'].update(joint_6='strong'), 'arm.effort_limits.joint_6'),
     (lambda d: d['gripper'].pop('open'), "gripper: missing key 'open'"),
+    (lambda d: d['gripper'].pop('max_acceleration'), "gripper: missing key 'max_acceleration'"),
+    (lambda d: d['gripper'].update(max_acceleration=0.0), 'max_acceleration must be positive'),
+    (lambda d: d['gripper'].update(planning_bound_margin=0.0), 'planning_bound_margin must be'),
+    (lambda d: d['gripper'].update(planning_bound_margin=0.01), 'planning_bound_margin must be'),
     (lambda d: d.pop('arm'), "missing key 'arm'"),
 ])
 def test_malformed_file_names_the_bad_entry(raw, mutate, message):

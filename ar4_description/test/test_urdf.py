@@ -230,13 +230,16 @@ def test_pads_grip_a_3cm_cube_near_one_centimetre_per_jaw(mj):
     assert grip == pytest.approx(CUBE_EDGE, abs=1e-4)
 
 
-def test_pads_have_high_contact_friction_for_gazebo_and_the_twin(urdf_xml):
+def test_pads_have_high_contact_friction_for_dart_and_the_twin(urdf_xml):
     for link in ('gripper_jaw1_link', 'gripper_jaw2_link'):
         tags = [g for g in urdf_xml.findall('gazebo') if g.get('reference') == link]
         assert len(tags) == 1, link
         assert float(tags[0].find('mu1').text) >= 1e4
         assert float(tags[0].find('mu2').text) >= 1e4
-        assert float(tags[0].find('kp').text) > 0 and float(tags[0].find('kd').text) > 0
+        # sdformat turns these into <contact><ode>, which neither DART nor bullet-featherstone
+        # reads (gz-physics 7 SDFFeatures.cc): a tag that promises stiffness must not be here.
+        for ignored in ('kp', 'kd', 'minDepth', 'maxVel'):
+            assert tags[0].find(ignored) is None, (link, ignored)
 
 
 def camera_sensor(urdf_xml):

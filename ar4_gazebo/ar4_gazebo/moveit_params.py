@@ -28,6 +28,16 @@ import yaml
 
 DESCRIPTION_PACKAGE = 'ar4_description'
 PIPELINE = 'ompl'
+# Where Servo sends its commands (sim.launch.py's servo_output argument): the message type, the
+# topic, and the arm controller that must be active to take them. Servo reads command_out_type
+# and command_out_topic once at start-up (read-only), so the choice is made at launch.
+SERVO_OUTPUTS = {
+    'trajectory': ('trajectory_msgs/JointTrajectory',
+                   '/joint_trajectory_controller/joint_trajectory',
+                   'joint_trajectory_controller'),
+    'forward_position': ('std_msgs/Float64MultiArray', '/forward_position_controller/commands',
+                         'forward_position_controller'),
+}
 
 
 def description_share() -> Path:
@@ -93,10 +103,27 @@ def move_group_parameters(robot_description: str, semantic: str,
     return parameters
 
 
+def servo_output_controller(output: str) -> str:
+    """Return the arm controller that takes Servo's commands for a servo_output choice."""
+    if output not in SERVO_OUTPUTS:
+        raise ValueError(f'servo output must be one of {", ".join(SERVO_OUTPUTS)}, got {output!r}')
+    return SERVO_OUTPUTS[output][2]
+
+
 def servo_parameters(robot_description: str, semantic: str,
-                     share: Optional[Path] = None, use_sim_time: bool = True) -> Dict:
-    """Return the parameter dictionary of servo_node (servo.yaml plus the robot model)."""
+                     share: Optional[Path] = None, use_sim_time: bool = True,
+                     output: str = 'trajectory') -> Dict:
+    """
+    Return the parameter dictionary of servo_node (servo.yaml plus the robot model).
+
+    ``output`` (a key of SERVO_OUTPUTS) sets command_out_type and command_out_topic; servo.yaml
+    holds the trajectory output.
+    """
+    servo_output_controller(output)  # raises on an unknown choice
     share = share or description_share()
     parameters = _common(robot_description, semantic, share, use_sim_time)
     parameters.update(load_yaml(share / 'config' / 'moveit' / 'servo.yaml'))
+    message_type, topic, _ = SERVO_OUTPUTS[output]
+    parameters['moveit_servo'] = dict(parameters['moveit_servo'], command_out_type=message_type,
+                                      command_out_topic=topic)
     return parameters

@@ -31,6 +31,12 @@ REQUIRED_CONTROLLERS = ('joint_state_broadcaster', 'joint_trajectory_controller'
 TRAJECTORY_TOPIC = '/joint_trajectory_controller/joint_trajectory'
 # The sim's move home never takes less than this, even from next to home (a gentle first move).
 MIN_HOMING_S = 2.0
+# The move home is sent again (planned from where the arm is then) when, this many seconds after
+# a send, the arm has not come MOVED_RAD closer to home, or is still away this long after the
+# plan should have ended. A topic message can be lost (the controller's subscription not yet
+# matched) or aborted (a tolerance violation), and nothing else would say so.
+RESEND_AFTER_S = 5.0
+MOVED_RAD = 0.01
 
 
 def missing_controllers(states: Iterable[Tuple[str, str]],
@@ -54,3 +60,17 @@ def home_error(positions: Dict[str, float], constants) -> Optional[float]:
     if current is None:
         return None
     return float(np.max(np.abs(current - np.asarray(constants.home, dtype=np.float64))))
+
+
+def should_resend(elapsed_s: float, error_at_send: Optional[float], error_now: Optional[float],
+                  plan_duration_s: float, tolerance: float) -> bool:
+    """
+    Return whether to send the move home again, ``elapsed_s`` steady seconds after sending it.
+
+    ``error_at_send`` and ``error_now`` are home_error() then and now (None: a joint missing).
+    """
+    if error_now is None or error_now <= tolerance or elapsed_s < RESEND_AFTER_S:
+        return False
+    if error_at_send is None or error_at_send - error_now < MOVED_RAD:
+        return True  # it has not moved: the trajectory never arrived or was refused
+    return elapsed_s >= plan_duration_s + RESEND_AFTER_S

@@ -16,11 +16,12 @@
 Read the shelf world (worlds/ar4_shelf.sdf) into plain Python values, without Gazebo or ROS.
 
 The SDF file is the single description of the scene. This module gives the MuJoCo twin, the
-cube reset and the tests what they need from it: gravity, the physics step, every static box
-(ground, table, shelf parts) with its world pose, size and colour, the table top and the three
-shelf tiers as horizontal surfaces, and the cubes with their colour, size, mass, friction and
-start pose. Model, link and collision poses are composed as full rigid transforms
-(SDF roll-pitch-yaw: R = Rz(yaw) Ry(pitch) Rx(roll), each pose relative to its parent).
+cube reset, MoveIt's planning scene and the tests what they need from it: gravity, the physics
+step and engine, every static box (ground, table, shelf parts) with its world pose, size and
+colour, the table top and the three shelf tiers as horizontal surfaces, the cubes with their
+colour, size, mass, friction and start pose, and the Gazebo window's starting camera pose.
+Model, link and collision poses are composed as full rigid transforms (SDF roll-pitch-yaw:
+R = Rz(yaw) Ry(pitch) Rx(roll), each pose relative to its parent).
 """
 
 from dataclasses import dataclass
@@ -195,6 +196,10 @@ class World:
     table: Surface
     tiers: Tuple[Surface, ...]
     cubes: Tuple[Cube, ...]
+    # The physics system's <engine><filename>; empty when the world names none (gz: DART).
+    physics_engine: str = ''
+    # Where the Gazebo window's camera starts (the <gui> MinimalScene camera_pose), if set.
+    gui_camera: Optional[Pose] = None
 
     @property
     def surfaces(self) -> Tuple[Surface, ...]:
@@ -339,6 +344,12 @@ def load_world(path: Optional[Union[str, Path]] = None) -> World:
                else _floats(gravity_node.text, 3, f'{path} gravity'))
     step_node = world.find('physics/max_step_size')
     step = 0.001 if step_node is None else _floats(step_node.text, 1, f'{path} step')[0]
+    engine = world.findtext("plugin[@filename='gz-sim-physics-system']/engine/filename", '')
+    camera_node = world.find("gui/plugin[@filename='MinimalScene']/camera_pose")
+    gui_camera = None
+    if camera_node is not None:
+        values = _floats(camera_node.text, 6, f'{path} gui camera_pose')
+        gui_camera = Pose(xyz=values[:3], rpy=values[3:])
 
     boxes, cubes = [], []
     for model in world.findall('model'):
@@ -359,7 +370,8 @@ def load_world(path: Optional[Union[str, Path]] = None) -> World:
     tiers = tuple(Surface.top_of(tier, named_box(SHELF_MODEL, f'{tier}_board'))
                   for tier in TIER_NAMES)
     return World(name=world.get('name', ''), path=path, gravity=gravity, step_size=step,
-                 boxes=tuple(boxes), table=table, tiers=tiers, cubes=tuple(cubes))
+                 boxes=tuple(boxes), table=table, tiers=tiers, cubes=tuple(cubes),
+                 physics_engine=engine.strip(), gui_camera=gui_camera)
 
 
 def cube_colours(world: World) -> Dict[str, Tuple[float, float, float, float]]:

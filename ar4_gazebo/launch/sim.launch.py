@@ -18,8 +18,13 @@ Launch the AR4 in Gazebo Harmonic with ros2_control, MoveIt, Servo, RViz and Fox
 Order: gz sim with the shelf world -> robot_state_publisher -> spawn the robot from
 /robot_description -> joint_state_broadcaster -> joint_trajectory_controller and
 gripper_controller (forward_position_controller and gripper_position_controller loaded inactive)
--> the homing step moves the arm home and prints the ready line
-(ar4_gazebo.sim_ready.READY_LINE).
+-> the homing step moves the arm home (and, with servo_output:=forward_position, hands it to
+forward_position_controller) and prints the ready line (ar4_gazebo.sim_ready.READY_LINE).
+Alongside, the table and the shelf are added to MoveIt's planning scene from the world file.
+
+Every node runs on Gazebo's /clock: gz_ros2_control puts the controller manager on sim time
+whatever it is given (gz_ros2_control_plugin.cpp forces use_sim_time), so a node on the wall
+clock would stamp trajectories the controllers read as far in the future.
 
   ros2 launch ar4_gazebo sim.launch.py gui:=false rviz:=false
 """
@@ -29,6 +34,7 @@ import os
 from ament_index_python.packages import get_package_share_directory
 from ar4_description.xacro_model import robot_description as expand_robot_description
 from ar4_gazebo import moveit_params
+from ar4_gazebo.gz_sim_command import gz_sim_arguments, RENDER_ENGINES
 from launch import LaunchDescription
 from launch.actions import (DeclareLaunchArgument, ExecuteProcess, IncludeLaunchDescription,
                             OpaqueFunction, RegisterEventHandler)
@@ -40,6 +46,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 BOOLEAN = ['true', 'false']
+# Every node follows Gazebo's /clock (see the module docstring: there is no wall-clock option).
+USE_SIM_TIME = {'use_sim_time': True}
 
 
 def arguments():
@@ -47,22 +55,21 @@ def arguments():
     return [
         DeclareLaunchArgument(
             'gui', default_value='true', choices=BOOLEAN,
-            description='Start the Gazebo GUI (false: server only, for Docker/CI).'),
+            description='Start the Gazebo window (false: server only, for Docker/CI).'),
         DeclareLaunchArgument(
             'headless_rendering', default_value='true', choices=BOOLEAN,
-            description='With gui:=false, render sensors without a display '
-                        '(gz sim -s --headless-rendering).'),
+            description='Render the wrist camera offscreen through EGL, without an X display '
+                        '(ogre2 only; ogre always renders on $DISPLAY).'),
         DeclareLaunchArgument(
-            'render_engine', default_value='ogre', choices=['ogre', 'ogre2'],
-            description='Gazebo render engine, ogre or ogre2 (ogre2 renders black under '
-                        'software GL).'),
+            'render_engine', default_value='auto', choices=list(RENDER_ENGINES),
+            description='Gazebo render engine: auto is ogre2 with gui:=false (the only engine '
+                        'that renders without a display) and ogre with the window (draws on '
+                        'any OpenGL, software included); ogre2 needs OpenGL 3.3 or more.'),
         DeclareLaunchArgument(
-            'world', description='SDF world file to load.',
+            'world', description='SDF world file to load (it needs the table and shelf models '
+                                 'MoveIt is told about).',
             default_value=os.path.join(get_package_share_directory('ar4_gazebo'), 'worlds',
                                        'ar4_shelf.sdf')),
-        DeclareLaunchArgument(
-            'use_sim_time', default_value='true', choices=BOOLEAN,
-            description='Use the /clock bridged from Gazebo in every ROS node.'),
         DeclareLaunchArgument(
             'rviz', default_value='true', choices=BOOLEAN,
             description='Start RViz with the MoveIt MotionPlanning display and the wrist '
@@ -70,6 +77,11 @@ def arguments():
         DeclareLaunchArgument(
             'servo', default_value='true', choices=BOOLEAN,
             description='Start MoveIt Servo (servo_node) for gamepad teleoperation.'),
+        DeclareLaunchArgument(
+            'servo_output', default_value='trajectory', choices=list(moveit_params.SERVO_OUTPUTS),
+            description='Where Servo sends the arm: trajectory (joint_trajectory_controller) or '
+                        'forward_position (forward_position_controller, made active once the '
+                        'arm is home; try it if the arm ignores the sticks).'),
         DeclareLaunchArgument(
             'foxglove', default_value='true', choices=BOOLEAN,
             description='Start foxglove_bridge (WebSocket) for Foxglove Studio.'),
@@ -86,17 +98,35 @@ def gazebo(context):
     def value(name):
         return LaunchConfiguration(name).perform(context)
 
-    engine = value('render_engine')  # one of its choices: launch checked it
-    gz_args = ['-r', '-v', '2', '--render-engine', engine]
-    if value('gui').lower() != 'true':
-        gz_args.append('-s')
-        if value('headless_rendering').lower() == 'true':
-            gz_args.append('--headless-rendering')
-    gz_args.append(value('world'))
+    # Raises with the fix named when the choice cannot render the camera (ogre headless).
+    gz_args = gz_sim_arguments(value('world'), gui=value('gui').lower() == 'true',
+                               headless_rendering=value('headless_rendering').lower() == 'true',
+                               engine_choice=value('render_engine'))
     return [IncludeLaunchDescription(
         PythonLaunchDescriptionSource(os.path.join(
             get_package_share_directory('ros_gz_sim'), 'launch', 'gz_sim.launch.py')),
         launch_arguments={'gz_args': ' '.join(gz_args), 'on_exit_shutdown': 'true'}.items())]
+
+
+def servo_node(context, robot_description, semantic, description_share):
+    """Return servo_node with its output (message type and topic) for servo_output."""
+    output = LaunchConfiguration('servo_output').perform(context)
+    return [Node(
+        package='moveit_servo', executable='servo_node', name='servo_node', output='screen',
+        parameters=[moveit_params.servo_parameters(robot_description, semantic,
+                                                   description_share, output=output),
+                    USE_SIM_TIME],
+        condition=IfCondition(LaunchConfiguration('servo')))]
+
+
+def homing_step(context):
+    """Return the homing step, which leaves the arm to the controller Servo's output needs."""
+    controller = moveit_params.servo_output_controller(
+        LaunchConfiguration('servo_output').perform(context))
+    return [ExecuteProcess(
+        cmd=['python3', '-m', 'ar4_gazebo.go_home_and_report_ready', '--ros-args',
+             '-p', 'use_sim_time:=true', '-p', f'arm_controller:={controller}'],
+        name='go_home_and_report_ready', output='screen')]
 
 
 def spawner(*arguments):
@@ -113,12 +143,10 @@ def generate_launch_description():
     robot_description = expand_robot_description(
         sim_gazebo=True, controllers_file=str(moveit_params.controllers_file(description_share)))
     semantic = moveit_params.semantic_description(description_share)
-    use_sim_time = {'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'),
-                                                   value_type=bool)}
 
     robot_state_publisher = Node(
         package='robot_state_publisher', executable='robot_state_publisher', output='screen',
-        parameters=[{'robot_description': robot_description}, use_sim_time])
+        parameters=[{'robot_description': robot_description}, USE_SIM_TIME])
     spawn = Node(
         package='ros_gz_sim', executable='create', output='screen',
         arguments=['-topic', 'robot_description', '-name', 'ar4',
@@ -130,29 +158,24 @@ def generate_launch_description():
     camera_bridge = Node(
         package='ros_gz_image', executable='image_bridge', name='wrist_camera_bridge',
         output='screen', arguments=['wrist_camera/image'],
-        parameters=[{'qos': 'sensor_data'}, use_sim_time])
+        parameters=[{'qos': 'sensor_data'}, USE_SIM_TIME])
 
     joint_state_broadcaster = spawner('joint_state_broadcaster')
     arm_controller = spawner('joint_trajectory_controller')
     gripper_controller = spawner('gripper_controller')
     inactive_controllers = spawner('forward_position_controller', 'gripper_position_controller',
                                    '--inactive')
-    go_home = ExecuteProcess(
-        cmd=['python3', '-m', 'ar4_gazebo.go_home_and_report_ready', '--ros-args',
-             '-p', ['use_sim_time:=', LaunchConfiguration('use_sim_time')]],
-        name='go_home_and_report_ready', output='screen')
 
     move_group = Node(
         package='moveit_ros_move_group', executable='move_group', output='screen',
         parameters=[moveit_params.move_group_parameters(robot_description, semantic,
                                                         description_share),
-                    use_sim_time])
-    servo = Node(
-        package='moveit_servo', executable='servo_node', name='servo_node', output='screen',
-        parameters=[moveit_params.servo_parameters(robot_description, semantic,
-                                                   description_share),
-                    use_sim_time],
-        condition=IfCondition(LaunchConfiguration('servo')))
+                    USE_SIM_TIME])
+    # The table and the shelf, from the world file, into move_group's planning scene.
+    planning_scene = ExecuteProcess(
+        cmd=['python3', '-m', 'ar4_gazebo.add_planning_scene_objects', '--ros-args',
+             '-p', 'use_sim_time:=true', '-p', ['world_file:=', LaunchConfiguration('world')]],
+        name='add_planning_scene_objects', output='screen')
     rviz_parameters = moveit_params.move_group_parameters(robot_description, semantic,
                                                           description_share)
     rviz = Node(
@@ -161,14 +184,14 @@ def generate_launch_description():
         parameters=[{key: rviz_parameters[key] for key in (
             'robot_description', 'robot_description_semantic', 'robot_description_kinematics',
             'robot_description_planning', 'planning_pipelines', 'default_planning_pipeline',
-            'ompl')}, use_sim_time],
+            'ompl')}, USE_SIM_TIME],
         condition=IfCondition(LaunchConfiguration('rviz')))
     foxglove = Node(
         package='foxglove_bridge', executable='foxglove_bridge', output='screen',
         parameters=[{
             'port': ParameterValue(LaunchConfiguration('foxglove_port'), value_type=int),
             'address': ParameterValue(LaunchConfiguration('foxglove_address'), value_type=str),
-        }, use_sim_time],
+        }, USE_SIM_TIME],
         condition=IfCondition(LaunchConfiguration('foxglove')))
 
     return LaunchDescription([
@@ -183,9 +206,12 @@ def generate_launch_description():
                                            on_exit=[joint_state_broadcaster])),
         RegisterEventHandler(OnProcessExit(
             target_action=joint_state_broadcaster,
-            on_exit=[arm_controller, gripper_controller, inactive_controllers, go_home])),
+            on_exit=[arm_controller, gripper_controller, inactive_controllers,
+                     OpaqueFunction(function=homing_step)])),
         move_group,
-        servo,
+        planning_scene,
+        OpaqueFunction(function=servo_node, args=[robot_description, semantic,
+                                                  description_share]),
         rviz,
         foxglove,
     ])

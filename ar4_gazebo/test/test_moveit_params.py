@@ -61,6 +61,33 @@ def test_servo_parameters(descriptions):
     assert params['use_sim_time'] is False
 
 
+def test_servo_output_is_the_trajectory_controller_or_the_forward_controller(descriptions):
+    share, urdf, semantic = descriptions
+    default = moveit_params.servo_parameters(urdf, semantic, share)['moveit_servo']
+    assert (default['command_out_type'], default['command_out_topic']) == (
+        'trajectory_msgs/JointTrajectory', '/joint_trajectory_controller/joint_trajectory')
+    forward = moveit_params.servo_parameters(urdf, semantic, share,
+                                             output='forward_position')['moveit_servo']
+    assert (forward['command_out_type'], forward['command_out_topic']) == (
+        'std_msgs/Float64MultiArray', '/forward_position_controller/commands')
+    # Everything else stays as servo.yaml has it.
+    assert {k: v for k, v in forward.items() if not k.startswith('command_out')} == {
+        k: v for k, v in default.items() if not k.startswith('command_out')}
+    assert moveit_params.servo_output_controller('trajectory') == 'joint_trajectory_controller'
+    assert moveit_params.servo_output_controller('forward_position') == (
+        'forward_position_controller')
+    with pytest.raises(ValueError, match='trajectory, forward_position'):
+        moveit_params.servo_parameters(urdf, semantic, share, output='effort')
+
+
+def test_servo_output_controllers_exist_with_the_topic_servo_publishes_on():
+    controllers = moveit_params.load_yaml(moveit_params.controllers_file())
+    manager = controllers['controller_manager']['ros__parameters']
+    for message_type, topic, controller in moveit_params.SERVO_OUTPUTS.values():
+        assert controller in manager
+        assert topic.startswith(f'/{controller}/')
+
+
 def test_load_yaml_rejects_non_mappings(tmp_path):
     path = tmp_path / 'list.yaml'
     path.write_text('- 1\n')

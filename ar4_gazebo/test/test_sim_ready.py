@@ -14,6 +14,8 @@
 
 """The sim's ready step, with real ROS 2 message classes from the rosbags typestore."""
 
+from pathlib import Path
+
 from ar4_description.homing import homing_trajectory, homing_trajectory_msg
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import message_classes, positions_by_name
@@ -91,3 +93,27 @@ def test_home_duration_respects_the_velocity_limits():
     assert np.all(np.abs(plan.velocities) <= 0.5 * np.array(c.velocity_limits) + 1e-9)
     with pytest.raises(ValueError):
         homing_trajectory(sim_ready.arm_positions(at_home, c), c, velocity_fraction=0)
+
+
+def test_the_move_home_is_sent_again_when_the_arm_does_not_follow():
+    resend, tolerance = sim_ready.RESEND_AFTER_S, 0.02
+    # Too early to judge, or already home: never.
+    assert not sim_ready.should_resend(resend - 0.1, 0.5, 0.5, 3.0, tolerance)
+    assert not sim_ready.should_resend(resend + 60, 0.5, 0.01, 3.0, tolerance)
+    # No joint state now: nothing to judge by.
+    assert not sim_ready.should_resend(resend + 1, 0.5, None, 3.0, tolerance)
+    # Not moved (the message was lost or refused): again.
+    assert sim_ready.should_resend(resend, 0.5, 0.5 - sim_ready.MOVED_RAD / 2, 30.0, tolerance)
+    assert sim_ready.should_resend(resend, None, 0.5, 30.0, tolerance)
+    # Moving along a long plan: leave it alone until it should have ended, then again.
+    assert not sim_ready.should_resend(resend, 0.5, 0.3, 30.0, tolerance)
+    assert not sim_ready.should_resend(30.0 + resend - 0.1, 0.5, 0.3, 30.0, tolerance)
+    assert sim_ready.should_resend(30.0 + resend, 0.5, 0.3, 30.0, tolerance)
+
+
+def test_the_ready_step_times_out_on_the_steady_clock():
+    # Its timer must fire without /clock: a ROS timer on sim time never does while the sim has
+    # not started, and then the 180 s timeout never came.
+    source = (Path(sim_ready.__file__).with_name('go_home_and_report_ready.py')).read_text()
+    assert 'create_timer(0.5, self.step, clock=Clock(clock_type=ClockType.STEADY_TIME))' in source
+    assert 'time.monotonic()' in source and 'get_clock()' not in source

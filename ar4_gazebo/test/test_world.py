@@ -41,7 +41,34 @@ def test_the_world_file_is_sdf_1_9_with_the_systems_gz_needs():
     assert {'gz-sim-physics-system', 'gz-sim-user-commands-system',
             'gz-sim-scene-broadcaster-system', 'gz-sim-sensors-system'} <= set(plugins)
     assert plugins['gz-sim-sensors-system'].find('render_engine').text == 'ogre2'
+    # A <gui> replaces gz sim's default GUI: it must bring the 3D view and world control.
+    gui = {p.get('filename') for p in root.findall('world/gui/plugin')}
+    assert {'MinimalScene', 'GzSceneManager', 'InteractiveViewControl', 'WorldControl'} <= gui
     assert root.find('world/light[@type="directional"]') is not None
+
+
+def test_physics_engine_is_bullet_featherstone_and_no_surface_tag_is_dead(world):
+    # Chosen on purpose (gz's default is DART), as the upstream AR4 simulation does.
+    assert world.physics_engine == 'gz-physics-bullet-featherstone-plugin'
+    root = ElementTree.parse(DEFAULT_WORLD).getroot()
+    # Neither bullet-featherstone nor DART reads <contact><ode> (kp, kd, min_depth, max_vel).
+    assert root.findall('.//surface/contact/ode') == []
+
+
+def test_gazebo_window_frames_the_scene(world):
+    # The view cone of the window's camera (60 degrees across, a 4:3 window) holds the robot's
+    # base, every cube and every corner of the shelf, from about a metre away.
+    camera = world.gui_camera
+    assert camera is not None
+    half_across = math.radians(60) / 2
+    half_up = math.atan(math.tan(half_across) * 3 / 4)
+    inverse = np.linalg.inv(camera.matrix)
+    points = [(0.0, 0.0, 0.0), (0.0, 0.0, 0.4)] + [c.pose.xyz for c in world.cubes]
+    points += [corner for box in world.boxes if box.model == 'shelf' for corner in box.corners()]
+    for point in points:
+        x, y, z = (inverse @ np.append(point, 1.0))[:3]  # camera frame: x forward, y left
+        assert 0.3 < x < 2.0, point
+        assert abs(math.atan2(y, x)) < half_across and abs(math.atan2(z, x)) < half_up, point
 
 
 def test_gravity_is_on_and_the_step_is_1ms(world):
@@ -175,6 +202,7 @@ def test_model_link_and_collision_poses_compose(tmp_path):
     cube = world.cube('red')
     assert cube.pose.rpy == pytest.approx((0, 0, 0.3)) and cube.friction == (1.0, 1.0)
     assert cube.bottom_z == pytest.approx(0.0)
+    assert world.physics_engine == '' and world.gui_camera is None
 
 
 def test_bad_world_files_raise_clear_errors(tmp_path):

@@ -57,8 +57,8 @@ TORSIONAL_FRICTION = 0.02
 ROLLING_FRICTION = 0.0001
 #: Contact dimensionality on pads and cubes (sliding + torsional friction).
 GRASP_CONDIM = 4
-#: Stiffer contact than MuJoCo's default (time constant 0.02 s) for pads and cubes, like the
-#: Gazebo tags' high kp: a 20 N pinch then sinks a fraction of a millimetre, not millimetres.
+#: Stiffer contact than MuJoCo's default (time constant 0.02 s) for pads and cubes, as Gazebo's
+#: rigid contacts are: a 20 N pinch then sinks a fraction of a millimetre, not millimetres.
 GRASP_SOLREF = (0.004, 1.0)
 #: Ratio of frictional to normal impedance: > 1 makes friction cones "harder" so grasps hold.
 IMPRATIO = 10.0

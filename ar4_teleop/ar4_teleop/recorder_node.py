@@ -51,12 +51,14 @@ from std_srvs.srv import Trigger
 from trajectory_msgs.msg import JointTrajectory
 
 DEFAULT_TASK = 'place the teal cube on the top shelf'
+# The dataset folder data/datasets/<hf_username>/<dataset_name> that train reads by default too.
+DEFAULT_DATASET_NAME = 'ar4_pick_place'
 GO_HOME_SERVICE = '/ar4_teleop/go_home'
 # name: (default, description, (min, max) or None). The types of the defaults are the types the
 # node accepts: an override of another type (fps:=30.0) is refused by rclpy at declaration.
 PARAMETERS = {
     'task': (DEFAULT_TASK, 'language instruction stored with every frame', None),
-    'dataset_name': ('ar4_demos', 'dataset folder name', None),
+    'dataset_name': (DEFAULT_DATASET_NAME, 'dataset folder name', None),
     'dataset_root': ('', 'dataset folder; empty: data/datasets/<hf_username>/<dataset_name>',
                      None),
     'hf_username': ('', 'owner folder and Hub user of the dataset; empty: $HF_USERNAME, else '

@@ -17,12 +17,14 @@ Start teleoperation and the episode recorder; the teleop node homes the arm once
 
 ``ros2 launch`` does not forward the terminal's stdin to its processes, so the recorder started
 here (``with_recorder:=true``, the default) is driven by the gamepad only (X arm, Y save,
-B discard, Start home, through /episode_control). For keyboard control, start this launch with
+B discard, Start home, through /episode_control); a SpaceMouse (``device:=spacemouse``) has
+buttons for the gripper only. For keyboard control, start this launch with
 ``with_recorder:=false`` and run ``ros2 run ar4_teleop recorder_node`` in the foreground of the
 same terminal: that is what the compose ``record`` service does (docker/record.sh, which starts
 the same executable directly, so that it can pass a stop signal on to it).
 
-Environment variables give the defaults: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG.
+Environment variables give the defaults: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG,
+TELEOP_DEVICE.
 Every parameter value is typed: launch_ros reads a bare substitution as YAML
 (launch_ros/utilities/evaluate_parameters.py), so a task such as "stack: red on blue" would be
 a mapping and an HF_USERNAME of 1234 an integer.
@@ -36,6 +38,8 @@ from launch_ros.actions import Node
 from launch_ros.parameter_descriptions import ParameterValue
 
 BOOLEAN = ['true', 'false']
+# ar4_teleop.teleop_config.DEVICES (a launch file imports no node code).
+DEVICES = ['gamepad', 'spacemouse']
 # ar4_teleop.recording.sync.ACTION_SOURCES (a launch file imports no node code).
 ACTION_SOURCES = ['command', 'next_state', 'state']
 
@@ -43,6 +47,10 @@ ACTION_SOURCES = ['command', 'next_state', 'state']
 def generate_launch_description():
     """Return the teleop + recorder launch description."""
     arguments = [
+        DeclareLaunchArgument('device', choices=DEVICES, default_value=EnvironmentVariable(
+            'TELEOP_DEVICE', default_value='gamepad'),
+            description='teleop input device: gamepad (Xbox controller) or spacemouse '
+            '(3Dconnexion SpaceMouse).'),
         DeclareLaunchArgument('speed_scale', default_value='0.35',
                               description='teleop speed as a fraction of the maximum (0..1].'),
         DeclareLaunchArgument('joint_jog', choices=BOOLEAN, default_value=EnvironmentVariable(
@@ -57,8 +65,9 @@ def generate_launch_description():
         DeclareLaunchArgument('hf_username', default_value=EnvironmentVariable(
             'HF_USERNAME', default_value='local'),
             description='dataset owner folder: data/datasets/<hf_username>/<dataset_name>.'),
-        DeclareLaunchArgument('dataset_name', default_value='ar4_demos',
-                              description='dataset folder name.'),
+        DeclareLaunchArgument('dataset_name', default_value=EnvironmentVariable(
+            'DATASET_NAME', default_value='ar4_pick_place'),
+            description='dataset folder name (the one train reads by default).'),
         DeclareLaunchArgument('max_episode_duration', default_value=EnvironmentVariable(
             'MAX_EPISODE_DURATION', default_value='60'),
             description='seconds before an episode auto-pauses for save/discard; 0 disables.'),
@@ -74,6 +83,7 @@ def generate_launch_description():
     teleop = Node(
         package='ar4_teleop', executable='teleop_node', name='teleop_node', output='screen',
         parameters=[{
+            'device': ParameterValue(LaunchConfiguration('device'), value_type=str),
             'speed_scale': ParameterValue(LaunchConfiguration('speed_scale'), value_type=float),
             'joint_jog': ParameterValue(LaunchConfiguration('joint_jog'), value_type=bool),
             # The teleop homes once it has the arm's joint state, retrying until it is accepted,
