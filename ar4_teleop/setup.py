@@ -45,8 +45,8 @@ setup(
     zip_safe=True,
     maintainer='AR4 LeRobot maintainers',
     maintainer_email='maintainers@ar4-lerobot.dev',
-    description=(
-        'Xbox controller teleoperation through MoveIt Servo and the LeRobot episode recorder.'),
+    description=('Xbox controller and 3Dconnexion SpaceMouse teleoperation through MoveIt Servo '
+                 'and the LeRobot episode recorder.'),
     license='Apache-2.0',
     tests_require=['pytest'],
     extras_require={'test': ['pytest']},

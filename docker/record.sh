@@ -4,9 +4,9 @@
 #
 # The `record` service: teleop from record.launch.py (which homes the arm) in the background, the
 # recorder reading its keys (R/Y/B/N/H/Q) from this terminal, because `ros2 launch` does not pass
-# stdin on. The gamepad works either way.
+# stdin on. The gamepad or SpaceMouse (TELEOP_DEVICE) works either way.
 # Settings come from the environment: TASK, HF_USERNAME, DATASET_NAME, MAX_EPISODE_DURATION,
-# JOINT_JOG, USE_SIM_TIME (docker-compose.yml gives the defaults). The dataset is
+# JOINT_JOG, TELEOP_DEVICE, USE_SIM_TIME (docker-compose.yml gives the defaults). The dataset is
 # data/datasets/$HF_USERNAME/$DATASET_NAME, the folder the train service reads.
 #
 # Q, Ctrl-C, SIGTERM (docker compose stop) and SIGHUP (a closed terminal) all end the same way:
@@ -25,6 +25,12 @@ if ! max_duration="$(python3 -c 'import sys; print(float(sys.argv[1]))' \
     "'${MAX_EPISODE_DURATION}'" >&2
   exit 2
 fi
+teleop_device="${TELEOP_DEVICE:-gamepad}"
+case "$teleop_device" in
+  gamepad|spacemouse) ;;
+  *) echo "record: TELEOP_DEVICE must be gamepad or spacemouse, got '${TELEOP_DEVICE}'" >&2
+     exit 2 ;;
+esac
 # Seconds (whole) ros2 launch gets to stop its nodes after SIGINT before what is left is killed;
 # launch itself sends SIGTERM after 5 s and SIGKILL 5 s later (launch/actions/execute_local.py,
 # sigterm_timeout and sigkill_timeout).
@@ -93,7 +99,7 @@ trap finish EXIT
 (
   trap - INT
   exec setsid ros2 launch ar4_teleop record.launch.py with_recorder:=false \
-    "joint_jog:=${JOINT_JOG:-false}" "use_sim_time:=${use_sim_time}"
+    "device:=${teleop_device}" "joint_jog:=${JOINT_JOG:-false}" "use_sim_time:=${use_sim_time}"
 ) </dev/null &
 launch_pid=$!
 

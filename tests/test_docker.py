@@ -58,13 +58,14 @@ USER_VARIABLES = {
     'RENDER_ENGINE': 'auto', 'SERVO_OUTPUT': 'trajectory', 'FOXGLOVE_PORT': '8765',
     'FOXGLOVE_ADDRESS': '127.0.0.1',
     'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
-    'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
+    'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false', 'TELEOP_DEVICE': 'gamepad',
     'CHECKPOINT': 'data/checkpoints/ar4_pick_place', 'POLICY_DEVICE': 'cpu',
     'DATASET_NAME': 'ar4_pick_place', 'MUJOCO_GL': 'egl',
 }
 RECORD_ENVIRONMENT = {
     'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
     'DATASET_NAME': 'ar4_pick_place', 'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
+    'TELEOP_DEVICE': 'gamepad',
 }
 # The dataset folder of the seed workflow, data/datasets/<HF_USERNAME>/ar4_pick_place/.
 DATASET_NAME = 'ar4_pick_place'
@@ -242,7 +243,7 @@ def test_record_service_reaches_keyboard_and_controller(services):
     assert '$(ros2 pkg prefix ar4_teleop)/lib/ar4_teleop/recorder_node' in text
     assert 'keyboard:=true' in text
     launch = (ROOT / 'ar4_teleop' / 'launch' / 'record.launch.py').read_text()
-    for argument in ('with_recorder', 'joint_jog', 'use_sim_time'):
+    for argument in ('with_recorder', 'device', 'joint_jog', 'use_sim_time'):
         assert f"'{argument}'" in launch
 
 
@@ -568,12 +569,13 @@ class RecordRun:
 def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_quits(tmp_path):
     run = RecordRun(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
                     DATASET_NAME='shelf_v2', MAX_EPISODE_DURATION='45', JOINT_JOG='true',
-                    FAKE_RECORDER_EXIT='0')
+                    TELEOP_DEVICE='spacemouse', FAKE_RECORDER_EXIT='0')
     status, stderr = run.finish()
     assert status == 0, stderr
     launch = run.text('launch.args').split('\n')
     assert launch[:4] == ['launch', 'ar4_teleop', 'record.launch.py', 'with_recorder:=false']
     assert 'joint_jog:=true' in launch and 'use_sim_time:=true' in launch
+    assert 'device:=spacemouse' in launch
     assert run.text('pkg.args') == 'pkg\nprefix\nar4_teleop'
     argv = run.json('recorder_node')['argv']
     assert argv[0] == '--ros-args'
@@ -652,6 +654,13 @@ def test_record_script_defaults_and_bad_duration(tmp_path):
     assert "task:='place the teal cube on the top shelf'" in argv
     assert "hf_username:='local'" in argv and 'max_episode_duration:=60.0' in argv
     assert f"dataset_name:='{DATASET_NAME}'" in argv
+    assert 'device:=gamepad' in run.text('launch.args').split('\n')
+    mouse = tmp_path / 'mouse'
+    mouse.mkdir()
+    run = RecordRun(mouse, TELEOP_DEVICE='mouse')
+    status, stderr = run.finish()
+    assert status == 2 and 'TELEOP_DEVICE must be gamepad or spacemouse' in stderr
+    assert not (mouse / 'launch.args').exists()
     bad = tmp_path / 'bad'
     bad.mkdir()
     run = RecordRun(bad, MAX_EPISODE_DURATION='a minute')

@@ -15,21 +15,27 @@
 """
 Map an Xbox controller state to MoveIt Servo commands, gripper targets and episode events.
 
-The functional core of the teleop node: pure Python (no rclpy, no ``inputs``). A
-``GamepadMapping`` is loaded from YAML and validated up front; a ``TeleopMapper`` turns one
+The functional core of the teleop node for the gamepad: pure Python (no rclpy, no ``inputs``).
+A ``GamepadMapping`` is loaded from YAML and validated up front; a ``TeleopMapper`` turns one
 ``GamepadState`` per tick into a ``TeleopTick``: a Cartesian twist or a joint jog (scaled by the
 speed scale), the gripper target when it changes, and edge-triggered events (arm, save,
-discard, home), which the node forwards to the recorder on /episode_control.
+discard, home), which the node forwards to the recorder on /episode_control. What the gamepad
+shares with the SpaceMouse (settings, commands, bindings, file checks) is in
+``ar4_teleop.teleop_mapping``.
 """
 
-from dataclasses import dataclass, field
-import math
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 
 from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
-import yaml
+from ar4_teleop.teleop_mapping import (
+    apply_deadzone, apply_keys, Binding, check_button_conflicts, check_keys, Command, EVENTS,
+    GripperTarget, key_rows, KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table,
+    mode_titles, motion_column, motion_command, parse_bindings, parse_control, parse_keyboard,
+    parse_max_speed, parse_number, parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS,
+    TWIST_LABELS)
 
 MAPPING_FILE_NAME = 'gamepad_mapping.yaml'
 ENV_VAR = 'AR4_GAMEPAD_MAPPING'
@@ -42,11 +48,7 @@ AXES = STICK_AXES + TRIGGERS + DPAD
 BUTTONS = ('a', 'b', 'x', 'y', 'left_bumper', 'right_bumper', 'back', 'start', 'guide',
            'left_stick', 'right_stick')
 CONTROLS = AXES + BUTTONS
-TWIST_FIELDS = ('linear_x', 'linear_y', 'linear_z', 'angular_x', 'angular_y', 'angular_z')
 BUTTON_ACTIONS = ('gripper_open', 'arm', 'save', 'discard', 'home')
-KEY_ACTIONS = ('home', 'arm', 'save', 'discard', 'gripper_toggle')
-# Edge-triggered actions, forwarded as these words on /episode_control (the recorder's events).
-EVENTS = ('arm', 'save', 'discard', 'home')
 
 CONTROL_LABELS = {
     'left_x': 'left stick X', 'left_y': 'left stick Y',
@@ -56,22 +58,8 @@ CONTROL_LABELS = {
     'back': 'Back', 'start': 'Start', 'guide': 'Guide', 'left_stick': 'left stick click',
     'right_stick': 'right stick click',
 }
-TWIST_LABELS = {
-    'linear_x': 'linear x', 'linear_y': 'linear y', 'linear_z': 'linear z',
-    'angular_x': 'angular x', 'angular_y': 'angular y', 'angular_z': 'angular z',
-}
-ACTION_LABELS = {
-    'gripper_open': 'hold: gripper open; release: gripper closed',
-    'gripper_toggle': 'toggle the gripper open / closed',
-    'arm': 'arm: start recording an episode (recorder)',
-    'save': 'save the episode (recorder)',
-    'discard': 'discard the episode (recorder)',
-    'home': 'go home (through the recorder when one is running)',
-}
-
-
-class MappingError(ValueError):
-    """A gamepad mapping file or teleop setting is invalid; the message names the bad entry."""
+ACTION_LABELS = dict(KEY_ACTION_LABELS,
+                     gripper_open='hold: gripper open; release: gripper closed')
 
 
 @dataclass(frozen=True)
@@ -118,29 +106,6 @@ class GamepadState:
 
 
 @dataclass(frozen=True)
-class Binding:
-    """One command channel: ``scale * (value(positive) - value(negative))``."""
-
-    positive: Optional[str]
-    negative: Optional[str]
-    scale: float = 1.0
-
-    def read(self, state: GamepadState) -> float:
-        """Return the binding's value for a (conditioned) state, in [-1, 1]."""
-        value = 0.0
-        if self.positive is not None:
-            value += state.value(self.positive)
-        if self.negative is not None:
-            value -= state.value(self.negative)
-        return max(-1.0, min(1.0, self.scale * value))
-
-    @property
-    def controls(self) -> Tuple[str, ...]:
-        """Return the controls this binding reads."""
-        return tuple(c for c in (self.positive, self.negative) if c is not None)
-
-
-@dataclass(frozen=True)
 class AxisCodec:
     """How one raw ``inputs`` axis code becomes a control value."""
 
@@ -172,58 +137,6 @@ class GamepadMapping:
     source: str = '<memory>'
 
 
-@dataclass(frozen=True)
-class TeleopSettings:
-    """Runtime settings (teleop_node parameters)."""
-
-    speed_scale: float = 0.35
-    joint_jog: bool = False
-    deadzone: float = 0.1
-    dominant_axis: bool = True
-
-    def __post_init__(self):
-        """Check the ranges the node parameters also declare."""
-        if not (isinstance(self.speed_scale, (int, float)) and 0.0 < self.speed_scale <= 1.0):
-            raise MappingError(f'speed_scale must be in (0, 1], got {self.speed_scale!r}')
-        if not (isinstance(self.deadzone, (int, float)) and 0.0 <= self.deadzone < 1.0):
-            raise MappingError(f'deadzone must be in [0, 1), got {self.deadzone!r}')
-
-
-@dataclass(frozen=True)
-class TwistCommand:
-    """A Cartesian velocity: linear (m/s) and angular (rad/s) in the planning frame."""
-
-    linear: Tuple[float, float, float] = (0.0, 0.0, 0.0)
-    angular: Tuple[float, float, float] = (0.0, 0.0, 0.0)
-
-    @property
-    def is_zero(self) -> bool:
-        """Return True when every component is zero."""
-        return not any(self.linear) and not any(self.angular)
-
-
-@dataclass(frozen=True)
-class JointJogCommand:
-    """Joint velocities (rad/s) for the named joints, same order."""
-
-    joint_names: Tuple[str, ...]
-    velocities: Tuple[float, ...]
-
-    @property
-    def is_zero(self) -> bool:
-        """Return True when every velocity is zero."""
-        return not any(self.velocities)
-
-
-@dataclass(frozen=True)
-class TeleopTick:
-    """What one tick asks for: a motion command, maybe a gripper target, maybe events."""
-
-    command: Union[TwistCommand, JointJogCommand]
-    gripper_target: Optional[float] = None
-    events: Tuple[str, ...] = field(default_factory=tuple)
-
-
 # ---------------------------------------------------------------------------------------------
 # Loading and validation
 
@@ -233,82 +146,10 @@ def default_mapping_path() -> Path:
                              ENV_VAR)
 
 
-def _number(value, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise MappingError(f'{where}: expected a number, got {value!r}')
-    value = float(value)
-    if not math.isfinite(value):
-        raise MappingError(f'{where}: expected a finite number, got {value!r}')
-    return value
-
-
-def _table(data, key: str, where: str, required: bool = True) -> dict:
-    if key not in data:
-        if required:
-            raise MappingError(f'{where}: missing section {key!r}')
-        return {}
-    table = data[key]
-    if not isinstance(table, dict):
-        raise MappingError(f'{where}{key}: expected a mapping, got {type(table).__name__}')
-    return table
-
-
-def _unknown_keys(table: dict, allowed: Iterable[str], where: str, what: str):
-    allowed = tuple(allowed)
-    for key in table:
-        if key not in allowed:
-            raise MappingError(
-                f'{where}.{key}: unknown {what} {key!r}; expected one of: {", ".join(allowed)}')
-
-
-def _control(value, where: str, allowed: Iterable[str] = CONTROLS) -> str:
-    allowed = tuple(allowed)
-    if not isinstance(value, str) or value not in allowed:
-        raise MappingError(
-            f'{where}: unknown control {value!r}; expected one of: {", ".join(allowed)}')
-    return value
-
-
-def _binding(value, where: str) -> Binding:
-    if isinstance(value, str):
-        return Binding(positive=_control(value, where), negative=None)
-    if not isinstance(value, dict):
-        raise MappingError(
-            f'{where}: expected a control name or a mapping with axis / positive / negative, '
-            f'got {value!r}')
-    _unknown_keys(value, ('axis', 'positive', 'negative', 'scale'), where, 'key')
-    if 'axis' in value and ('positive' in value or 'negative' in value):
-        raise MappingError(f'{where}: use either axis or positive / negative, not both')
-    if 'axis' in value:
-        positive, negative = _control(value['axis'], f'{where}.axis'), None
-    else:
-        if 'positive' not in value and 'negative' not in value:
-            raise MappingError(f'{where}: needs axis, positive or negative')
-        positive = (_control(value['positive'], f'{where}.positive')
-                    if 'positive' in value else None)
-        negative = (_control(value['negative'], f'{where}.negative')
-                    if 'negative' in value else None)
-        if positive is not None and positive == negative:
-            raise MappingError(f'{where}: positive and negative are both {positive!r}')
-    scale = _number(value.get('scale', 1.0), f'{where}.scale')
-    if scale == 0.0 or abs(scale) > 1.0:
-        raise MappingError(f'{where}.scale: expected a non-zero number in [-1, 1], got {scale}')
-    return Binding(positive=positive, negative=negative, scale=scale)
-
-
-def _bindings(table: dict, allowed: Tuple[str, ...], where: str) -> Dict[str, Binding]:
-    _unknown_keys(table, allowed, where, 'joint' if where == 'joint_jog' else 'twist field')
-    if not table:
-        raise MappingError(f'{where}: binds nothing; expected some of: {", ".join(allowed)}')
-    bindings = {name: _binding(table[name], f'{where}.{name}')
-                for name in allowed if name in table}
-    return bindings
-
-
 def _device(table: dict) -> DeviceConfig:
-    _unknown_keys(table, ('axes', 'buttons'), 'device', 'key')
-    axes_table = _table(table, 'axes', 'device.')
-    buttons_table = _table(table, 'buttons', 'device.')
+    check_keys(table, ('axes', 'buttons'), 'device', 'key')
+    axes_table = parse_section(table, 'axes', 'device.')
+    buttons_table = parse_section(table, 'buttons', 'device.')
     axes = {}
     for code, spec in axes_table.items():
         where = f'device.axes.{code}'
@@ -316,18 +157,18 @@ def _device(table: dict) -> DeviceConfig:
             raise MappingError(f'{where}: expected an absolute-axis event code such as ABS_X')
         if not isinstance(spec, dict):
             raise MappingError(f'{where}: expected a mapping with control, min, max')
-        _unknown_keys(spec, ('control', 'min', 'max', 'invert'), where, 'key')
+        check_keys(spec, ('control', 'min', 'max', 'invert'), where, 'key')
         for key in ('control', 'min', 'max'):
             if key not in spec:
                 raise MappingError(f'{where}: missing key {key!r}')
-        control = _control(spec['control'], f'{where}.control', AXES)
-        minimum = _number(spec['min'], f'{where}.min')
+        control = parse_control(spec['control'], f'{where}.control', AXES)
+        minimum = parse_number(spec['min'], f'{where}.min')
         if spec['max'] == 'auto':
             if control not in TRIGGERS or minimum != 0.0:
                 raise MappingError(f'{where}.max: auto is only for triggers with min 0')
             maximum = None
         else:
-            maximum = _number(spec['max'], f'{where}.max')
+            maximum = parse_number(spec['max'], f'{where}.max')
             if not minimum < maximum:
                 raise MappingError(f'{where}: min {minimum} must be below max {maximum}')
             if control not in TRIGGERS and not minimum < 0.0 < maximum:
@@ -341,7 +182,7 @@ def _device(table: dict) -> DeviceConfig:
         where = f'device.buttons.{code}'
         if not isinstance(code, str) or not code.startswith('BTN_'):
             raise MappingError(f'{where}: expected a button event code such as BTN_SOUTH')
-        buttons[code] = _control(control, where, BUTTONS)
+        buttons[code] = parse_control(control, where, BUTTONS)
     return DeviceConfig(axes=axes, buttons=buttons)
 
 
@@ -352,96 +193,41 @@ def parse_mapping(data, source: str = '<memory>',
     try:
         if not isinstance(data, dict):
             raise MappingError('expected a mapping at the top level')
-        _unknown_keys(data, ('joint_jog', 'twist', 'max_speed', 'buttons', 'keyboard',
-                             'device'), '<top>', 'section')
-        joint_jog = _bindings(_table(data, 'joint_jog', ''), constants.joint_names, 'joint_jog')
-        twist = _bindings(_table(data, 'twist', ''), TWIST_FIELDS, 'twist')
+        check_keys(data, ('joint_jog', 'twist', 'max_speed', 'buttons', 'keyboard', 'device'),
+                   '<top>', 'section')
+        joint_jog = parse_bindings(parse_section(data, 'joint_jog', ''), constants.joint_names,
+                                   'joint_jog', CONTROLS)
+        twist = parse_bindings(parse_section(data, 'twist', ''), TWIST_FIELDS, 'twist', CONTROLS)
+        max_linear, max_angular = parse_max_speed(data)
 
-        speeds = _table(data, 'max_speed', '')
-        _unknown_keys(speeds, ('linear', 'angular'), 'max_speed', 'key')
-        limits = {}
-        for key in ('linear', 'angular'):
-            if key not in speeds:
-                raise MappingError(f'max_speed: missing key {key!r}')
-            limits[key] = _number(speeds[key], f'max_speed.{key}')
-            if limits[key] <= 0.0:
-                raise MappingError(f'max_speed.{key}: must be positive, got {limits[key]}')
-
-        buttons_table = _table(data, 'buttons', '')
-        _unknown_keys(buttons_table, BUTTON_ACTIONS, 'buttons', 'action')
+        buttons_section = parse_section(data, 'buttons', '')
+        check_keys(buttons_section, BUTTON_ACTIONS, 'buttons', 'action')
         buttons = {}
         for action in BUTTON_ACTIONS:
-            if action not in buttons_table:
+            if action not in buttons_section:
                 raise MappingError(f'buttons: missing action {action!r}')
-            buttons[action] = _control(buttons_table[action], f'buttons.{action}', BUTTONS)
-        _check_button_conflicts(buttons, {'joint_jog': joint_jog, 'twist': twist})
-
-        keys_table = _table(data, 'keyboard', '', required=False)
-        _unknown_keys(keys_table, KEY_ACTIONS, 'keyboard', 'action')
-        keyboard = {}
-        for action, key in keys_table.items():
-            if not isinstance(key, str) or len(key) != 1 or not key.isprintable():
-                raise MappingError(f'keyboard.{action}: expected one printable character, '
-                                   f'got {key!r}')
-            keyboard[action] = key.lower()
-        taken = {}
-        for action, key in keyboard.items():
-            if key in taken:
-                raise MappingError(f'keyboard.{action}: key {key!r} is already used by '
-                                   f'keyboard.{taken[key]}')
-            taken[key] = action
-
-        device = _device(_table(data, 'device', ''))
+            buttons[action] = parse_control(buttons_section[action], f'buttons.{action}',
+                                            BUTTONS)
+        check_button_conflicts(buttons, {'joint_jog': joint_jog, 'twist': twist})
+        keyboard = parse_keyboard(data)
+        device = _device(parse_section(data, 'device', ''))
     except MappingError as error:
         raise MappingError(f'{source}: {error}') from None
-    return GamepadMapping(joint_jog=joint_jog, twist=twist, max_linear_speed=limits['linear'],
-                          max_angular_speed=limits['angular'], buttons=buttons,
-                          keyboard=keyboard, device=device, source=source)
-
-
-def _check_button_conflicts(buttons: Dict[str, str], modes: Dict[str, Dict[str, Binding]]):
-    seen = {}
-    for action, button in buttons.items():
-        if button in seen:
-            raise MappingError(f'buttons.{action}: button {button!r} is already used by '
-                               f'buttons.{seen[button]}')
-        seen[button] = action
-        for mode, bindings in modes.items():
-            for target, binding in bindings.items():
-                if button in binding.controls:
-                    raise MappingError(f'buttons.{action}: button {button!r} also moves the '
-                                       f'arm ({mode}.{target})')
+    return GamepadMapping(joint_jog=joint_jog, twist=twist, max_linear_speed=max_linear,
+                          max_angular_speed=max_angular, buttons=buttons, keyboard=keyboard,
+                          device=device, source=source)
 
 
 def load_mapping(path: Optional[Union[str, Path]] = None,
                  constants: Optional[RobotConstants] = None) -> GamepadMapping:
     """Load and validate a mapping file (default: the package's gamepad_mapping.yaml)."""
     path = Path(path) if path else default_mapping_path()
-    if not path.is_file():
-        raise MappingError(f'gamepad mapping file not found at {path}; pass an existing YAML '
-                           f'file or set {ENV_VAR}')
-    try:
-        data = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as error:
-        raise MappingError(f'{path}: not valid YAML: {error}') from None
-    return parse_mapping(data, source=str(path), constants=constants)
+    return parse_mapping(load_yaml(path, 'gamepad', ENV_VAR), source=str(path),
+                         constants=constants)
 
 
 # ---------------------------------------------------------------------------------------------
 # Conditioning and mapping
-
-def apply_deadzone(value: float, deadzone: float) -> float:
-    """
-    Zero ``value`` inside the deadzone and rescale the rest.
-
-    The output is continuous: it rises from 0 at the deadzone edge to +-1 at full deflection.
-    """
-    magnitude = abs(value)
-    if magnitude <= deadzone:
-        return 0.0
-    scaled = min(1.0, (magnitude - deadzone) / (1.0 - deadzone))
-    return math.copysign(scaled, value)
-
 
 def condition_state(state: GamepadState, settings: TeleopSettings) -> GamepadState:
     """Apply the deadzone to sticks and triggers, then keep each stick's dominant axis."""
@@ -467,40 +253,24 @@ class TeleopMapper:
         self.mapping = mapping
         self.settings = settings
         self.constants = constants or robot_constants()
-        self._velocity = dict(zip(self.constants.joint_names, self.constants.velocity_limits))
         self._previous = frozenset()
-        self._gripper_open = False
-        self._gripper_sent: Optional[float] = None
+        self._gripper = GripperTarget(self.constants)
         self._key_actions = {key: action for action, key in mapping.keyboard.items()}
+
+    @staticmethod
+    def neutral_state() -> GamepadState:
+        """Return the state of a controller nobody touches (also: no controller)."""
+        return GamepadState()
 
     @property
     def gripper_target(self) -> float:
         """Return the current gripper target (metres per jaw)."""
-        gripper = self.constants.gripper
-        return gripper.open if self._gripper_open else gripper.closed
+        return self._gripper.target
 
-    def command(self, state: GamepadState) -> Union[TwistCommand, JointJogCommand]:
+    def command(self, state: GamepadState) -> Command:
         """Return the motion command for a state (zero when nothing is deflected)."""
-        conditioned = condition_state(state, self.settings)
-        scale = self.settings.speed_scale
-        if self.settings.joint_jog:
-            names = self.constants.joint_names
-            velocities = []
-            for name in names:
-                binding = self.mapping.joint_jog.get(name)
-                value = binding.read(conditioned) if binding else 0.0
-                velocities.append(_clean(value * scale * self._velocity[name]))
-            return JointJogCommand(joint_names=names, velocities=tuple(velocities))
-        values = {}
-        for name in TWIST_FIELDS:
-            binding = self.mapping.twist.get(name)
-            value = binding.read(conditioned) if binding else 0.0
-            limit = (self.mapping.max_linear_speed if name.startswith('linear')
-                     else self.mapping.max_angular_speed)
-            values[name] = _clean(value * scale * limit)
-        return TwistCommand(
-            linear=(values['linear_x'], values['linear_y'], values['linear_z']),
-            angular=(values['angular_x'], values['angular_y'], values['angular_z']))
+        return motion_command(condition_state(state, self.settings), self.mapping,
+                              self.settings, self.constants)
 
     def update(self, state: GamepadState, keys: Iterable[str] = ()) -> TeleopTick:
         """Advance one tick: command, gripper target if it changed (or first tick), events."""
@@ -509,56 +279,27 @@ class TeleopMapper:
         released = self._previous - pressed
         self._previous = pressed
         buttons = self.mapping.buttons
-        events: List[str] = []
         if buttons['gripper_open'] in newly_pressed:
-            self._gripper_open = True
+            self._gripper.is_open = True
         elif buttons['gripper_open'] in released:
-            self._gripper_open = False
-        for event in EVENTS:
-            if buttons[event] in newly_pressed:
-                events.append(event)
-        for key in keys:
-            action = self._key_actions.get(str(key).lower())
-            if action == 'gripper_toggle':
-                self._gripper_open = not self._gripper_open
-            elif action is not None:
-                events.append(action)
-        target = self.gripper_target
-        changed = target != self._gripper_sent
-        self._gripper_sent = target
-        return TeleopTick(command=self.command(state),
-                          gripper_target=target if changed else None, events=tuple(events))
+            self._gripper.is_open = False
+        events = [event for event in EVENTS if buttons[event] in newly_pressed]
+        events += apply_keys(keys, self._key_actions, self._gripper)
+        return TeleopTick(command=self.command(state), gripper_target=self._gripper.take_change(),
+                          events=tuple(events))
 
-
-def _clean(value: float) -> float:
-    # -0.0 would print oddly and compare equal anyway; keep plain zeros in messages.
-    return 0.0 if value == 0.0 else float(value)
+    def control_map(self, frame_id: str = 'base_link') -> str:
+        """Return the control map for the current settings (see render_control_map)."""
+        return render_control_map(self.mapping, self.settings, frame_id)
 
 
 # ---------------------------------------------------------------------------------------------
 # Control map
 
-def _describe(binding: Binding, control: str, target: str) -> str:
-    sign = 1.0 if control == binding.positive else -1.0
-    sign *= binding.scale
-    direction = '+' if sign > 0 else '-'
-    magnitude = '' if abs(binding.scale) == 1.0 else f' x{abs(binding.scale):g}'
-    return f'{target} {direction}{magnitude}'
-
-
-def _motion_column(bindings: Mapping[str, Binding], labels: Mapping[str, str]) -> Dict[str, str]:
-    column: Dict[str, List[str]] = {}
-    for target, binding in bindings.items():
-        for control in binding.controls:
-            column.setdefault(control, []).append(
-                _describe(binding, control, labels.get(target, target)))
-    return {control: ', '.join(items) for control, items in column.items()}
-
-
 def control_map_rows(mapping: GamepadMapping) -> List[Tuple[str, str, str]]:
     """Return (control, Cartesian twist, joint jog) rows for the motion controls."""
-    twist = _motion_column(mapping.twist, TWIST_LABELS)
-    jog = _motion_column(mapping.joint_jog, {})
+    twist = motion_column(mapping.twist, TWIST_LABELS)
+    jog = motion_column(mapping.joint_jog, {})
     return [(CONTROL_LABELS[control], twist.get(control, '-'), jog.get(control, '-'))
             for control in CONTROLS if control in twist or control in jog]
 
@@ -570,20 +311,7 @@ def action_rows(mapping: GamepadMapping) -> List[Tuple[str, str]]:
         label = CONTROL_LABELS[mapping.buttons[action]]
         rows.append((label + (' (hold)' if action == 'gripper_open' else ''),
                      ACTION_LABELS[action]))
-    for action in KEY_ACTIONS:
-        if action in mapping.keyboard:
-            rows.append((f'key {mapping.keyboard[action]}', ACTION_LABELS[action]))
-    return rows
-
-
-def _markdown_table(header: Tuple[str, ...], rows: List[Tuple[str, ...]]) -> List[str]:
-    widths = [max(len(row[i]) for row in rows + [header]) for i in range(len(header))]
-
-    def line(cells):
-        return '| ' + ' | '.join(c.ljust(w) for c, w in zip(cells, widths)) + ' |'
-
-    return [line(header), '| ' + ' | '.join('-' * w for w in widths) + ' |'] + [
-        line(row) for row in rows]
+    return rows + key_rows(mapping.keyboard)
 
 
 def render_control_map(mapping: GamepadMapping,
@@ -595,16 +323,10 @@ def render_control_map(mapping: GamepadMapping,
     A sign is the direction commanded when a stick is pushed right or up, or a trigger or button
     is pressed. The active mode is marked when settings are given.
     """
-    twist_title = f'Cartesian twist in {frame_id} (default)'
-    jog_title = 'Joint jog (joint_jog: true)'
-    if settings is not None:
-        if settings.joint_jog:
-            jog_title += ' [active]'
-        else:
-            twist_title += ' [active]'
-    lines = _markdown_table(('Control', twist_title, jog_title), control_map_rows(mapping))
+    twist_title, jog_title = mode_titles(settings, frame_id)
+    lines = markdown_table(('Control', twist_title, jog_title), control_map_rows(mapping))
     lines.append('')
-    lines.extend(_markdown_table(('Button / key', 'Action (both modes)'), action_rows(mapping)))
+    lines.extend(markdown_table(('Button / key', 'Action (both modes)'), action_rows(mapping)))
     lines.append('')
     lines.append('Signs: the direction commanded with a stick pushed right / up or a trigger / '
                  'button pressed.')

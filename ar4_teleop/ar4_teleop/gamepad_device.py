@@ -16,33 +16,30 @@
 Read an Xbox controller (``inputs`` library) and the terminal keyboard on background threads.
 
 ``GamepadEventDecoder`` is pure: it folds ``inputs`` events (objects with ``ev_type``, ``code``
-and ``state``) into a ``GamepadState`` using the mapping's device tables. ``GamepadReader`` owns
-the device thread: it finds a controller, reads it, and when anything goes wrong resets the state
-to neutral (so the arm stops), says why, and retries with backoff until the controller answers
-again. ``inputs`` is imported only when a device is searched for, so the decoder is usable
-anywhere.
+and ``state``) into a ``GamepadState`` using the mapping's device tables. ``GamepadReader`` is
+the shared device thread (``ar4_teleop.device_reader``: any error resets to neutral, is logged
+and retried with backoff) searching for a controller with ``inputs``. ``inputs`` is imported
+only when a device is searched for, so the decoder is usable anywhere.
 
-Why the reader catches every exception: the node streams whatever ``snapshot()`` returns. A
-reading thread that died on an exception nobody expected would leave the last state in place, a
-stick held forward for ever. ``inputs`` 0.5 raises more than OSError: ``read()`` raises
-UnknownEventType / UnknownEventCode (IndexError subclasses) for codes missing from its tables and
-UnpluggedError (a RuntimeError), and ``import inputs`` scans the devices at import time. So each
-pass of the loop (search included) is guarded, and ``snapshot()`` is neutral whenever no
-controller is being read, including after the thread has ended.
+``inputs`` 0.5 raises more than OSError, which is why the reader guards every pass: ``read()``
+raises UnknownEventType / UnknownEventCode (IndexError subclasses) for codes missing from its
+tables and UnpluggedError (a RuntimeError), and ``import inputs`` scans the devices at import
+time.
 """
 
 import os
 import select
 import sys
 import threading
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional, Sequence
 
-from ar4_teleop.gamepad import AxisCodec, DeviceConfig, GamepadState, TRIGGERS
+from ar4_teleop.device_reader import DeviceReader, DeviceUnavailable, Log
+from ar4_teleop.gamepad import AxisCodec, DeviceConfig, GamepadMapping, GamepadState, TRIGGERS
 
 # 'auto' trigger ranges: the common 8-bit range first, widened to the xpad's 10-bit range.
 AUTO_TRIGGER_RANGES = (255.0, 1023.0)
-
-Log = Callable[[str], None]
+# Name parts of 6-DoF mice, never taken for a gamepad (lower case).
+SIX_DOF_NAMES = ('3dconnexion', 'spacemouse', 'spacenavigator', 'spaceexplorer', 'spacepilot')
 
 
 def normalise(raw: float, codec: AxisCodec, maximum: float) -> float:
@@ -111,8 +108,22 @@ class GamepadEventDecoder:
         return GamepadState(pressed=frozenset(self._pressed), **self._axes)
 
 
-class GamepadUnavailable(Exception):
+class GamepadUnavailable(DeviceUnavailable):
     """No gamepad can ever be read in this process (the ``inputs`` library is missing)."""
+
+
+def first_gamepad(gamepads: Sequence) -> Optional[object]:
+    """
+    Return the first of ``inputs``' gamepads that is not a 3Dconnexion device, or None.
+
+    udev files a SpaceMouse with six absolute axes (the newer models) under joysticks, so
+    ``inputs`` lists it with the gamepads; read as a gamepad, its cap would drive the sticks and
+    triggers.
+    """
+    for pad in gamepads:
+        if not any(part in str(getattr(pad, 'name', '')).lower() for part in SIX_DOF_NAMES):
+            return pad
+    return None
 
 
 def find_gamepad():
@@ -128,142 +139,27 @@ def find_gamepad():
         raise GamepadUnavailable('the inputs library is not installed (pip install '
                                  'inputs==0.5); gamepad disabled, the keyboard keys still work'
                                  ) from None
-    manager = inputs.DeviceManager()
-    return manager.gamepads[0] if manager.gamepads else None
+    return first_gamepad(inputs.DeviceManager().gamepads)
 
 
-class GamepadReader:
-    """
-    Read a controller on a daemon thread and expose a thread-safe state snapshot.
+class GamepadReader(DeviceReader):
+    """Read an Xbox controller on a daemon thread (the shared DeviceReader with find_gamepad)."""
 
-    ``find_device`` returns an object whose ``read()`` blocks and returns a list of events (an
-    ``inputs`` GamePad), or None when no controller is plugged in. Whatever ``find_device`` or
-    ``read()`` raises ends that connection: the state resets to neutral at once, the error is
-    logged, and the thread searches again after a backoff that doubles up to ``max_backoff`` and
-    starts over once a read succeeds (so a device that fails on every read is retried, and
-    logged, at most every ``max_backoff`` seconds).
-    """
+    label = 'gamepad'
+    missing_message = ('no gamepad found: plug in an Xbox controller (the keyboard keys keep '
+                       'working); searching again in the background')
+    neutral_state = staticmethod(GamepadState)
 
-    def __init__(self, decoder: GamepadEventDecoder,
-                 find_device: Optional[Callable[[], object]] = None,
-                 log: Log = print, initial_backoff: float = 0.5, max_backoff: float = 5.0,
-                 sleep: Optional[Callable[[float], object]] = None):
-        """Prepare the reader; call start() to begin."""
-        self._decoder = decoder
-        self._find_device = find_device or find_gamepad
-        self._log = log
-        self._initial_backoff = initial_backoff
-        self._max_backoff = max_backoff
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        # Waiting on the stop event lets stop() cut a backoff short.
-        self._sleep = sleep or self._stop.wait
-        self._connected = False
-        self._generation = 0
-        self._thread: Optional[threading.Thread] = None
+    def __init__(self, decoder: GamepadEventDecoder, find_device=None, log: Log = print,
+                 initial_backoff: float = 0.5, max_backoff: float = 5.0, sleep=None):
+        """Prepare the reader (default search: find_gamepad); call start() to begin."""
+        super().__init__(decoder, find_device or find_gamepad, log=log,
+                         initial_backoff=initial_backoff, max_backoff=max_backoff, sleep=sleep)
 
-    @property
-    def connected(self) -> bool:
-        """Return True while a controller is being read."""
-        with self._lock:
-            return self._connected
-
-    @property
-    def generation(self) -> int:
-        """Return how many times a controller has been connected (replugs included)."""
-        with self._lock:
-            return self._generation
-
-    def snapshot(self) -> GamepadState:
-        """Return the latest state: neutral unless a controller is being read right now."""
-        thread = self._thread
-        if thread is not None and not thread.is_alive():
-            return GamepadState()
-        with self._lock:
-            return self._decoder.state() if self._connected else GamepadState()
-
-    def start(self):
-        """Start the reading thread (daemon: a blocking read never holds up shutdown)."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self.run, name='gamepad', daemon=True)
-            self._thread.start()
-
-    def request_stop(self):
-        """Ask the reading loop to end after its current read (callable from any thread)."""
-        self._stop.set()
-
-    def stop(self, timeout: float = 0.5):
-        """Ask the thread to stop and wait briefly; a blocked read ends with the process."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-
-    def _set_neutral(self, connected: bool = False):
-        with self._lock:
-            self._decoder.reset()
-            self._connected = connected
-
-    def run(self):
-        """Find, read, and re-find the controller until stop() (the thread body)."""
-        backoff = self._initial_backoff
-        announced_missing = False
-        try:
-            while not self._stop.is_set():
-                try:
-                    device = self._find_device()
-                except GamepadUnavailable as error:
-                    self._log(str(error))
-                    return
-                except Exception as error:  # noqa: B902 - see the module docstring
-                    device = None
-                    self._log(f'could not search for a gamepad ({_describe(error)}); '
-                              f'retrying in {backoff:g} s')
-                if device is None:
-                    if not announced_missing:
-                        self._log('no gamepad found: plug in an Xbox controller (the keyboard '
-                                  'keys keep working); searching again in the background')
-                        announced_missing = True
-                else:
-                    announced_missing = False
-                    backoff = self._read(device, backoff)
-                    if self._stop.is_set():
-                        break
-                self._sleep(backoff)
-                backoff = min(backoff * 2.0, self._max_backoff)
-        finally:
-            self._set_neutral()
-
-    def _read(self, device, backoff: float) -> float:
-        """Read ``device`` until it fails or stop(); return the backoff before searching again."""
-        with self._lock:
-            self._decoder.reset()
-            self._connected = True
-            self._generation += 1
-        self._log(f'gamepad connected: {getattr(device, "name", device)}')
-        succeeded = False
-        try:
-            while not self._stop.is_set():
-                events = device.read()
-                with self._lock:
-                    for event in events:
-                        self._decoder.apply(event)
-                succeeded = True
-        except PermissionError as error:
-            self._set_neutral()
-            self._log(f'cannot read the gamepad ({error}); add your user to the "input" group '
-                      'and log in again')
-            return self._max_backoff
-        except Exception as error:  # noqa: B902 - see the module docstring
-            self._set_neutral()
-            self._log(f'gamepad read failed ({_describe(error)}); the arm stops, retrying until '
-                      'the controller answers again')
-        else:
-            self._set_neutral()
-        return self._initial_backoff if succeeded else backoff
-
-
-def _describe(error: BaseException) -> str:
-    return f'{type(error).__name__}: {error}' if str(error) else type(error).__name__
+    @classmethod
+    def for_mapping(cls, mapping: GamepadMapping, log: Log = print) -> 'GamepadReader':
+        """Return a reader decoding with the mapping's device tables."""
+        return cls(GamepadEventDecoder(mapping.device), log=log)
 
 
 class KeyboardReader:

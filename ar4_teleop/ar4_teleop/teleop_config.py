@@ -19,28 +19,36 @@ The teleop node's parameters and their validation (pure Python: no rclpy).
 it is read once at start-up (``read_only``) or applied live, and the range of a number. The node
 declares its parameters from it, and the tests check config/teleop.yaml against it.
 ``load_config`` turns the values the node read into a ``TeleopConfig`` (with the robot constants
-and the gamepad mapping loaded) or raises ConfigError with one line naming the bad value, which
-``node_startup.run_node`` prints before exiting with status 2.
+and the input device's mapping loaded) or raises ConfigError with one line naming the bad value,
+which ``node_startup.run_node`` prints before exiting with status 2.
 
-Only speed_scale, deadzone and dominant_axis change live: they shape the next command and
-nothing else. Everything else wires publishers, clients, readers and the timer at start-up, so
-it is read_only and ``ros2 param set`` cannot pretend to change it. Ranges are checked here as
-well as by rclpy (which already refuses an out-of-range override when the parameter is
-declared): the check here covers the types, the names and values rclpy cannot judge, in one
-message style.
+``device`` chooses the input device: ``gamepad`` (Xbox controller, config/gamepad_mapping.yaml)
+or ``spacemouse`` (3Dconnexion SpaceMouse, config/spacemouse_mapping.yaml). Only speed_scale,
+deadzone, dominant_axis, translation_scale and rotation_scale change live: they shape the next
+command and nothing else. Everything else wires publishers, clients, readers and the timer at
+start-up, so it is read_only and ``ros2 param set`` cannot pretend to change it. Ranges are
+checked here as well as by rclpy (which already refuses an out-of-range override when the
+parameter is declared): the check here covers the types, the names, the choices and the values
+rclpy cannot judge, in one message style.
 """
 
 from dataclasses import dataclass
 import math
 import re
-from typing import Any, Mapping, Optional, Tuple
+from typing import Any, Mapping, Optional, Tuple, Union
 
-from ar4_description.node_startup import ConfigError
+from ar4_description.node_startup import check_choice, ConfigError
 from ar4_description.robot_constants import robot_constants, RobotConstants, RobotConstantsError
-from ar4_teleop.gamepad import GamepadMapping, load_mapping, MappingError, TeleopSettings
+from ar4_teleop import gamepad, spacemouse
+from ar4_teleop.teleop_mapping import MappingError, TeleopSettings
 
 # The parameters that may change while the node runs (TeleopSettings); all others are read_only.
-LIVE_PARAMETERS = ('speed_scale', 'deadzone', 'dominant_axis')
+LIVE_PARAMETERS = ('speed_scale', 'deadzone', 'dominant_axis', 'translation_scale',
+                   'rotation_scale')
+# The input devices, each with the loader of its mapping file (an empty mapping_file: the
+# package's default for that device).
+MAPPING_LOADERS = {'gamepad': gamepad.load_mapping, 'spacemouse': spacemouse.load_mapping}
+DEVICES = tuple(MAPPING_LOADERS)
 
 TOPICS = {
     'twist_topic': ('/servo_node/delta_twist_cmds', 'geometry_msgs/TwistStamped to Servo'),
@@ -75,22 +83,34 @@ class ParameterSpec:
     description: str
     read_only: bool = True
     float_range: Optional[Tuple[float, float]] = None
+    choices: Optional[Tuple[str, ...]] = None
 
 
 PARAMETERS: Tuple[ParameterSpec, ...] = (
-    ParameterSpec('speed_scale', 0.35, 'Fraction of the maximum speed at full stick deflection',
+    ParameterSpec('device', 'gamepad',
+                  'Input device: gamepad (Xbox controller) or spacemouse (3Dconnexion SpaceMouse)',
+                  choices=DEVICES),
+    ParameterSpec('speed_scale', 0.35, 'Fraction of the maximum speed at full deflection',
                   read_only=False, float_range=(0.01, 1.0)),
     ParameterSpec('joint_jog', False,
                   'Jog single joints (Servo JOINT_JOG) instead of a Cartesian twist'),
-    ParameterSpec('deadzone', 0.1, 'Stick / trigger deflection ignored as drift (rescaled beyond)',
+    ParameterSpec('deadzone', 0.1, 'Deflection of each axis ignored as drift (rescaled beyond)',
                   read_only=False, float_range=(0.0, 0.9)),
-    ParameterSpec('dominant_axis', True, 'Only the stronger axis of each stick is active',
-                  read_only=False),
+    ParameterSpec('dominant_axis', True,
+                  'Only the stronger axis of each stick (gamepad), or the strongest of the six '
+                  'axes (SpaceMouse), moves the arm', read_only=False),
+    ParameterSpec('translation_scale', 1.0,
+                  'SpaceMouse: scale of the push / pull axes (0 locks translation)',
+                  read_only=False, float_range=(0.0, 1.0)),
+    ParameterSpec('rotation_scale', 1.0,
+                  'SpaceMouse: scale of the tilt / twist axes (0 locks rotation)',
+                  read_only=False, float_range=(0.0, 1.0)),
     ParameterSpec('publish_rate', 25.0, 'Command rate, Hz (Servo publish_period 0.04 s = 25 Hz)',
                   float_range=(1.0, 100.0)),
     ParameterSpec('planning_frame', 'base_link', 'Frame of the twist commands'),
-    ParameterSpec('mapping_file', '', 'Gamepad mapping YAML (empty: the package default)'),
-    ParameterSpec('gamepad', True, 'Read an Xbox controller with the inputs library'),
+    ParameterSpec('mapping_file', '', "The device's mapping YAML (empty: the package's "
+                  'gamepad_mapping.yaml or spacemouse_mapping.yaml)'),
+    ParameterSpec('read_device', True, 'Read the input device (false: keyboard keys only)'),
     ParameterSpec('keyboard', True, "Read the mapping's keys from stdin when it is a terminal"),
     ParameterSpec('homing_velocity_fraction', 0.5, 'Fraction of the velocity limits for homing',
                   float_range=(0.05, 1.0)),
@@ -108,15 +128,16 @@ NODE_BUILTIN_PARAMETERS = ('use_sim_time',)
 class TeleopConfig:
     """Everything the teleop node reads at start-up, validated."""
 
+    device: str
     settings: TeleopSettings
     publish_rate: float
     planning_frame: str
-    gamepad: bool
+    read_device: bool
     keyboard: bool
     homing_velocity_fraction: float
     home_on_start: bool
     topics: Mapping[str, str]
-    mapping: GamepadMapping
+    mapping: Union[gamepad.GamepadMapping, spacemouse.SpaceMouseMapping]
     constants: RobotConstants
 
     @property
@@ -165,22 +186,25 @@ def load_config(values: Mapping[str, Any],
     if missing:
         raise ConfigError(f'parameters missing: {", ".join(missing)}')
     checked = {spec.name: check_value(spec, values[spec.name]) for spec in PARAMETERS}
+    for spec in PARAMETERS:
+        if spec.choices is not None:
+            check_choice(spec.name, checked[spec.name], spec.choices)
     frame = checked['planning_frame']
     if not frame or frame != frame.strip():
         raise ConfigError(f'parameter planning_frame must name a frame such as base_link, got '
                           f'{frame!r}')
     topics = {name: _ros_name(name, checked[name]) for name in TOPICS}
     try:
-        settings = TeleopSettings(
-            speed_scale=checked['speed_scale'], joint_jog=checked['joint_jog'],
-            deadzone=checked['deadzone'], dominant_axis=checked['dominant_axis'])
+        settings = TeleopSettings(joint_jog=checked['joint_jog'],
+                                  **{name: checked[name] for name in LIVE_PARAMETERS})
         constants = constants or robot_constants()
+        load_mapping = MAPPING_LOADERS[checked['device']]
         mapping = load_mapping(checked['mapping_file'] or None, constants)
     except (MappingError, RobotConstantsError) as error:
         raise ConfigError(str(error)) from None
     return TeleopConfig(
-        settings=settings, publish_rate=checked['publish_rate'], planning_frame=frame,
-        gamepad=checked['gamepad'], keyboard=checked['keyboard'],
+        device=checked['device'], settings=settings, publish_rate=checked['publish_rate'],
+        planning_frame=frame, read_device=checked['read_device'], keyboard=checked['keyboard'],
         homing_velocity_fraction=checked['homing_velocity_fraction'],
         home_on_start=checked['home_on_start'], topics=topics, mapping=mapping,
         constants=constants)
@@ -193,8 +217,7 @@ def updated_settings(settings: TeleopSettings, changes: Mapping[str, Any]) -> Te
     Other names in ``changes`` are ignored (rclpy hands the callback every parameter being set,
     use_sim_time included; read_only ones never get this far).
     """
-    values = {'speed_scale': settings.speed_scale, 'deadzone': settings.deadzone,
-              'dominant_axis': settings.dominant_axis}
+    values = {name: getattr(settings, name) for name in LIVE_PARAMETERS}
     specs = {spec.name: spec for spec in PARAMETERS}
     for name in LIVE_PARAMETERS:
         if name in changes:

@@ -15,9 +15,10 @@
 """
 The teleop node's decisions without rclpy: what to send, and when, on each tick.
 
-``TeleopCore.tick`` gets the gamepad state and the typed keys once per Servo period and returns
-a ``TickOutput``: the Servo command to publish (or none), the gripper target and goal,
-/episode_control requests, service calls to make, the homing trajectory and the homing flag.
+``TeleopCore.tick`` gets the input device's state (gamepad or SpaceMouse; None while no device
+is read) and the typed keys once per Servo period and returns a ``TickOutput``: the Servo
+command to publish (or none), the gripper target and goal, /episode_control requests, service
+calls to make, the homing trajectory and the homing flag.
 Between ticks the node hands over joint states, the recorder's state, /ar4_teleop/go_home
 requests and service answers. The node converts and publishes; nothing here needs ROS.
 
@@ -61,12 +62,14 @@ from typing import Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 from ar4_description.homing import homing_trajectory, HomingError, HomingPlan
 from ar4_description.ros_messages import joint_positions_or_none, stamp_ns
-from ar4_teleop.gamepad import (
-    GamepadState, JointJogCommand, render_control_map, TeleopMapper, TeleopSettings,
-    TwistCommand)
+from ar4_teleop.gamepad import GamepadState, TeleopMapper
+from ar4_teleop.spacemouse import SpaceMouseMapper, SpaceMouseState
 from ar4_teleop.teleop_config import TeleopConfig
+from ar4_teleop.teleop_mapping import Command, TeleopSettings
 
-Command = Union[TwistCommand, JointJogCommand]
+# The mapper of each input device (teleop_config.DEVICES).
+MAPPERS = {'gamepad': TeleopMapper, 'spacemouse': SpaceMouseMapper}
+DeviceState = Union[GamepadState, SpaceMouseState]
 
 # Zero commands sent after the sticks come to rest, before the stream goes quiet.
 IDLE_ZERO_S = 0.5
@@ -236,7 +239,7 @@ class TeleopCore:
         self.config = config
         self.graph = graph
         self.log = log
-        self.mapper = TeleopMapper(config.mapping, config.settings, config.constants)
+        self.mapper = MAPPERS[config.device](config.mapping, config.settings, config.constants)
         self.positions = None
         self.recorder_state: Optional[str] = None
         self.servo_ready = False
@@ -264,7 +267,7 @@ class TeleopCore:
 
     @property
     def settings(self) -> TeleopSettings:
-        """Return the live TeleopSettings: speed scale, deadzone, dominant axis and mode."""
+        """Return the live TeleopSettings: speeds, scales, deadzone, dominant axis, mode."""
         return self.mapper.settings
 
     @settings.setter
@@ -315,12 +318,15 @@ class TeleopCore:
         if not self.stream.active:
             return None
         self.stream.stop()
-        return self.mapper.command(GamepadState())
+        return self.mapper.command(self.mapper.neutral_state())
 
     # -- the tick -------------------------------------------------------------------------------
 
-    def tick(self, now_ns: int, state: GamepadState, keys: Iterable[str] = ()) -> TickOutput:
-        """Advance one Servo period; return what to publish and call."""
+    def tick(self, now_ns: int, state: Optional[DeviceState] = None,
+             keys: Iterable[str] = ()) -> TickOutput:
+        """Advance one Servo period (``state`` None: no device read); return what to do."""
+        if state is None:
+            state = self.mapper.neutral_state()
         self._out, self._now_ns = TickOutput(), now_ns
         out = self._out
         for token in [t for t, call in self._calls.items() if now_ns >= call.deadline_ns]:
@@ -373,8 +379,8 @@ class TeleopCore:
                            'retrying')
             return
         self.servo_ready = True
-        self.log.info('Servo accepts commands; control map:\n' + render_control_map(
-            self.config.mapping, self.settings, self.config.planning_frame))
+        self.log.info('Servo accepts commands; control map:\n'
+                      + self.mapper.control_map(self.config.planning_frame))
 
     def _on_command_type_timeout(self, service: str):
         self._switch_pending = False

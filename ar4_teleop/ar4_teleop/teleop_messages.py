@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ar4_description.ros_messages import float_sequence, header_msg
-from ar4_teleop.gamepad import JointJogCommand, TwistCommand
+from ar4_teleop.teleop_mapping import JointJogCommand, TwistCommand
 
 
 @dataclass(frozen=True)

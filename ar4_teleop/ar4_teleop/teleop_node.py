@@ -13,14 +13,15 @@
 # limitations under the License.
 
 """
-Teleoperate the AR4 with an Xbox controller through MoveIt Servo: the ROS 2 shell.
+Teleoperate the AR4 with an Xbox controller or a SpaceMouse through MoveIt Servo: the ROS shell.
 
 The node declares its parameters from ar4_teleop.teleop_config.PARAMETERS, subscribes to the
-joint states and the recorder's state, offers /ar4_teleop/go_home, and once per Servo period
-hands the gamepad and keyboard state to ar4_teleop.teleop_core.TeleopCore, then publishes what
-it returns: Servo commands, gripper target and goal, /episode_control requests (arm, save,
-discard, home), the homing trajectory and flag, and the service calls to Servo. The rules (when
-to stream, the clock check, homing with timeouts, recorder presence) live in the core.
+joint states and the recorder's state, offers /ar4_teleop/go_home, reads the input device named
+by ``device`` (gamepad_device or spacemouse_device) and the keyboard, and once per Servo period
+hands their state to ar4_teleop.teleop_core.TeleopCore, then publishes what it returns: Servo
+commands, gripper target and goal, /episode_control requests (arm, save, discard, home), the
+homing trajectory and flag, and the service calls to Servo. The rules (when to stream, the clock
+check, homing with timeouts, recorder presence) live in the core.
 
 QoS (ar4_description.qos): Servo commands and the homing trajectory LATEST_COMMAND, the joint
 states JOINT_STATES, /recorder/state and /ar4_teleop/homing LATCHED, /gripper_target
@@ -40,10 +41,11 @@ from ar4_description import qos
 from ar4_description.homing import homing_trajectory_msg
 from ar4_description.node_startup import ConfigError, run_node
 from ar4_description.ros_messages import float64_msg, gripper_goal_msg, string_msg
-from ar4_teleop.gamepad import GamepadState, JointJogCommand
-from ar4_teleop.gamepad_device import GamepadEventDecoder, GamepadReader, KeyboardReader
+from ar4_teleop.gamepad_device import GamepadReader, KeyboardReader
+from ar4_teleop.spacemouse_device import SpaceMouseReader
 from ar4_teleop.teleop_config import load_config, PARAMETERS, updated_settings
 from ar4_teleop.teleop_core import call_outcome, Graph, SWITCH_COMMAND_TYPE, TeleopCore
+from ar4_teleop.teleop_mapping import JointJogCommand
 from ar4_teleop.teleop_messages import joint_jog_msg, MessageTypes, twist_stamped_msg
 from builtin_interfaces.msg import Duration, Time
 from control_msgs.action import ParallelGripperCommand
@@ -67,10 +69,14 @@ from trajectory_msgs.msg import JointTrajectory, JointTrajectoryPoint
 CONFIG_ERRORS = (ConfigError, InvalidParameterTypeException, InvalidParameterValueException)
 # How long close() waits for Servo to acknowledge the zero command.
 ZERO_COMMAND_ACK_S = 0.3
+# The reader of each input device (teleop_config.DEVICES).
+READERS = {'gamepad': GamepadReader, 'spacemouse': SpaceMouseReader}
 
 
 def _descriptor(spec) -> ParameterDescriptor:
     descriptor = ParameterDescriptor(description=spec.description, read_only=spec.read_only)
+    if spec.choices is not None:
+        descriptor.additional_constraints = f'one of: {", ".join(spec.choices)}'
     if spec.float_range is not None:
         low, high = spec.float_range
         descriptor.floating_point_range = [
@@ -79,7 +85,7 @@ def _descriptor(spec) -> ParameterDescriptor:
 
 
 class TeleopNode(Node):
-    """Gamepad -> MoveIt Servo, gripper, episode control and homing."""
+    """Gamepad or SpaceMouse -> MoveIt Servo, gripper, episode control and homing."""
 
     def __init__(self):
         """Declare and check the parameters, then wire publishers, clients, readers and timer."""
@@ -126,8 +132,8 @@ class TeleopNode(Node):
 
         log = self.get_logger().info
         self.reader = None
-        if config.gamepad:
-            self.reader = GamepadReader(GamepadEventDecoder(config.mapping.device), log=log)
+        if config.read_device:
+            self.reader = READERS[config.device].for_mapping(config.mapping, log=log)
             self.reader.start()
         self.keyboard = None
         if config.keyboard:
@@ -163,7 +169,7 @@ class TeleopNode(Node):
 
     def _tick(self):
         now = self._now_ns()
-        state = self.reader.snapshot() if self.reader is not None else GamepadState()
+        state = self.reader.snapshot() if self.reader is not None else None
         keys = self.keyboard.drain() if self.keyboard is not None else ()
         out = self.core.tick(now, state, keys)
         for call in out.service_calls:

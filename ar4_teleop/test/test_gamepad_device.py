@@ -18,7 +18,7 @@ import io
 
 from ar4_teleop.gamepad import GamepadState, load_mapping, TeleopMapper
 from ar4_teleop.gamepad_device import (
-    GamepadEventDecoder, GamepadReader, GamepadUnavailable, KeyboardReader)
+    first_gamepad, GamepadEventDecoder, GamepadReader, GamepadUnavailable, KeyboardReader)
 import inputs
 import pytest
 
@@ -296,6 +296,17 @@ def test_reader_snapshot_while_connected(mapping):
     assert seen == [(True, GamepadState(left_y=1.0))]
     assert reader.generation == 1
     assert reader.snapshot() == GamepadState()
+
+
+def test_a_spacemouse_listed_with_the_gamepads_is_not_taken_for_one():
+    class Pad:
+        def __init__(self, name):
+            self.name = name
+
+    compact, pad = Pad('3Dconnexion SpaceMouse Compact'), Pad('Microsoft X-Box 360 pad')
+    assert first_gamepad([compact, pad]) is pad
+    assert first_gamepad([Pad('SpaceMouse Pro Wireless')]) is None
+    assert first_gamepad([]) is None
 
 
 def test_keyboard_reader_without_terminal():

@@ -18,8 +18,9 @@ import copy
 
 from ar4_description.robot_constants import robot_constants
 from ar4_teleop.gamepad import (
-    apply_deadzone, GamepadState, JointJogCommand, load_mapping, MappingError, parse_mapping,
-    render_control_map, TeleopMapper, TeleopSettings, TwistCommand)
+    apply_deadzone, GamepadState, load_mapping, MappingError, parse_mapping, render_control_map,
+    TeleopMapper, TeleopSettings)
+from ar4_teleop.teleop_mapping import JointJogCommand, TwistCommand
 import pytest
 import yaml
 

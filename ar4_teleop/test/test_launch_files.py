@@ -26,6 +26,7 @@ from typing import Dict, Optional
 
 from ar4_description.launch_checks import call_name, launch_file_problems, launch_files
 from ar4_teleop.recording.sync import ACTION_SOURCES
+from ar4_teleop.teleop_config import DEVICES
 import pytest
 import yaml
 
@@ -129,11 +130,26 @@ def test_what_yaml_would_do_to_the_record_launch_strings():
 def test_record_launch_arguments_with_fixed_values_declare_them():
     arguments = declared_arguments(RECORD_LAUNCH)
     assert arguments['action_source']['choices'] == list(ACTION_SOURCES)
+    assert arguments['device']['choices'] == list(DEVICES)
     for name in ('joint_jog', 'home_on_start', 'with_recorder', 'use_sim_time'):
         assert arguments[name]['choices'] == BOOLEAN, name
     for name, argument in arguments.items():
         if argument['choices'] is not None and argument['default'] is not None:
             assert argument['default'] in argument['choices'], name
+
+
+def test_record_launch_passes_the_device_as_a_string_defaulting_to_teleop_device():
+    teleop = node_parameter_types(RECORD_LAUNCH)['teleop_node']
+    assert teleop['device'] == 'str'
+    tree = ast.parse(RECORD_LAUNCH.read_text())
+    (declare,) = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  and call_name(node) == 'DeclareLaunchArgument'
+                  and ast.literal_eval(node.args[0]) == 'device']
+    default = {keyword.arg: keyword.value for keyword in declare.keywords}['default_value']
+    assert call_name(default) == 'EnvironmentVariable'
+    assert ast.literal_eval(default.args[0]) == 'TELEOP_DEVICE'
+    assert {keyword.arg: ast.literal_eval(keyword.value)
+            for keyword in default.keywords} == {'default_value': 'gamepad'}
 
 
 def test_record_launch_homes_through_the_teleop_not_a_timed_service_call():

@@ -20,10 +20,12 @@ from pathlib import Path
 from ar4_description.node_startup import ConfigError, EXIT_CONFIG, run_node
 from ar4_description.robot_constants import robot_constants
 from ar4_description.testing import RclpyStandIn
-from ar4_teleop.gamepad import TeleopSettings
+from ar4_teleop.gamepad import GamepadMapping
+from ar4_teleop.spacemouse import SpaceMouseMapping
 from ar4_teleop.teleop_config import (
-    LIVE_PARAMETERS, load_config, NODE_BUILTIN_PARAMETERS, PARAMETER_NAMES, PARAMETERS,
+    DEVICES, LIVE_PARAMETERS, load_config, NODE_BUILTIN_PARAMETERS, PARAMETER_NAMES, PARAMETERS,
     updated_settings)
+from ar4_teleop.teleop_mapping import TeleopSettings
 import pytest
 import yaml
 
@@ -39,7 +41,8 @@ def defaults(**changes):
 
 
 def test_only_the_live_settings_are_writable():
-    assert set(LIVE_PARAMETERS) == {'speed_scale', 'deadzone', 'dominant_axis'}
+    assert set(LIVE_PARAMETERS) == {'speed_scale', 'deadzone', 'dominant_axis',
+                                    'translation_scale', 'rotation_scale'}
     for spec in PARAMETERS:
         assert spec.read_only is (spec.name not in LIVE_PARAMETERS), spec.name
         assert spec.description
@@ -47,6 +50,10 @@ def test_only_the_live_settings_are_writable():
             assert spec.float_range is not None, spec.name
     assert SPECS['home_on_start'].default is False and SPECS['home_on_start'].read_only
     assert len(set(PARAMETER_NAMES)) == len(PARAMETER_NAMES)
+    # The device is chosen once, from a fixed set; only string parameters have choices.
+    assert SPECS['device'].read_only and SPECS['device'].default == 'gamepad'
+    assert SPECS['device'].choices == DEVICES == ('gamepad', 'spacemouse')
+    assert [spec.name for spec in PARAMETERS if spec.choices] == ['device']
 
 
 def test_teleop_yaml_reaches_the_node_whatever_its_name_and_sets_only_declared_parameters():
@@ -68,6 +75,8 @@ def test_teleop_yaml_reaches_the_node_whatever_its_name_and_sets_only_declared_p
 
 def test_defaults_load():
     config = load_config(defaults(), CONSTANTS)
+    assert config.device == 'gamepad' and isinstance(config.mapping, GamepadMapping)
+    assert config.read_device is True
     assert config.settings == TeleopSettings()
     assert config.topics['switch_command_type_service'] == '/servo_node/switch_command_type'
     assert config.mapping.buttons['arm'] == 'x'
@@ -87,6 +96,15 @@ def test_defaults_load():
                                           'service name such as /servo_node/delta_twist_cmds'),
     ({'joint_states_topic': '/joint_states/'}, 'parameter joint_states_topic must be a ROS'),
     ({'mapping_file': '/nonexistent/mapping.yaml'}, 'gamepad mapping file not found'),
+    ({'device': 'joystick'}, "parameter device must be one of gamepad, spacemouse, got "
+                             "'joystick'"),
+    ({'device': 'SpaceMouse'}, 'parameter device must be one of gamepad, spacemouse'),
+    ({'device': 1}, 'parameter device must be a str, got 1'),
+    ({'read_device': 'no'}, "parameter read_device must be a bool, got 'no'"),
+    ({'translation_scale': 1.5}, 'parameter translation_scale must be in [0, 1], got 1.5'),
+    ({'rotation_scale': -0.1}, 'parameter rotation_scale must be in [0, 1], got -0.1'),
+    ({'device': 'spacemouse', 'mapping_file': '/nonexistent/mapping.yaml'},
+     'SpaceMouse mapping file not found'),
 ])
 def test_bad_parameters_are_one_config_error(changes, message):
     with pytest.raises(ConfigError) as error:
@@ -117,6 +135,20 @@ def test_the_node_start_up_exits_2_with_one_line(changes, line):
     assert rclpy.calls == ['init', 'try_shutdown']
 
 
+def test_the_spacemouse_loads_its_own_mapping_with_the_shared_settings():
+    config = load_config(defaults(device='spacemouse', translation_scale=0.5,
+                                  rotation_scale=0.0), CONSTANTS)
+    assert config.device == 'spacemouse' and isinstance(config.mapping, SpaceMouseMapping)
+    assert config.mapping.source.endswith('spacemouse_mapping.yaml')
+    assert config.settings == TeleopSettings(translation_scale=0.5, rotation_scale=0.0)
+
+
+def test_a_mapping_file_of_the_other_device_is_refused_naming_the_entry():
+    gamepad_file = load_config(defaults(), CONSTANTS).mapping.source
+    with pytest.raises(ConfigError, match=f"{gamepad_file}: .*unknown control 'left_x'"):
+        load_config(defaults(device='spacemouse', mapping_file=gamepad_file), CONSTANTS)
+
+
 def test_live_settings_change_and_are_checked():
     settings = TeleopSettings(joint_jog=True)
     changed = updated_settings(settings, {'speed_scale': 0.8, 'dominant_axis': False,
@@ -126,3 +158,8 @@ def test_live_settings_change_and_are_checked():
         updated_settings(settings, {'deadzone': 0.95})
     with pytest.raises(ConfigError, match='speed_scale must be a number'):
         updated_settings(settings, {'speed_scale': True})
+    locked = updated_settings(changed, {'rotation_scale': 0.0, 'translation_scale': 0.3})
+    assert (locked.rotation_scale, locked.translation_scale) == (0.0, 0.3)
+    assert locked.speed_scale == 0.8 and locked.joint_jog is True
+    with pytest.raises(ConfigError, match='rotation_scale must be in'):
+        updated_settings(settings, {'rotation_scale': 2.0})

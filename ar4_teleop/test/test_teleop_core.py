@@ -24,7 +24,9 @@ import inspect
 import math
 
 from ar4_description.robot_constants import robot_constants
-from ar4_teleop.gamepad import GamepadState, JointJogCommand, TwistCommand
+from ar4_teleop.gamepad import GamepadState
+from ar4_teleop.spacemouse import SpaceMouseState
+from ar4_teleop.teleop_mapping import JointJogCommand, TeleopSettings, TwistCommand
 from ar4_teleop.teleop_config import load_config, PARAMETERS
 from ar4_teleop.teleop_core import (
     call_outcome, CLOCK_TOLERANCE_S, CommandStream, Graph, HOMING_SETTLE_S, HomingPhase,
@@ -120,7 +122,8 @@ class Rig:
         self.core = TeleopCore(self.config, self.fake.graph(), self.log)
         self.now = now
 
-    def tick(self, state=REST, keys=()):
+    def tick(self, state=None, keys=()):
+        """Advance one period; ``state`` None: no device read (neutral)."""
         self.now += PERIOD
         return self.core.tick(self.now, state, keys)
 
@@ -193,6 +196,55 @@ def test_joint_jog_mode_streams_joint_jog_commands(typestore):
     assert isinstance(command, JointJogCommand) and command.velocities[0] > 0.0
     zero = rig.core.shutdown_command()
     assert isinstance(zero, JointJogCommand) and zero.is_zero
+
+
+# -- the SpaceMouse, through the same rules ---------------------------------------------------
+
+def test_the_spacemouse_streams_by_the_same_rules(typestore):
+    rig = Rig(typestore, device='spacemouse').ready()
+    assert 'SpaceMouse cap' in rig.log.text('info')  # its control map, once Servo is ready
+    assert rig.tick(SpaceMouseState()).command is None  # nothing before the cap moves
+    moving = rig.tick(SpaceMouseState(forward=1.0, yaw=0.5)).command
+    assert isinstance(moving, TwistCommand)
+    # Dominant axis (the default): forward only, -y of base_link.
+    assert moving.linear[1] < 0.0 and moving.angular == (0.0, 0.0, 0.0)
+    rig.core.settings = TeleopSettings(dominant_axis=False)
+    both = rig.tick(SpaceMouseState(forward=1.0, yaw=0.5)).command
+    assert both.linear[1] < 0.0 and both.angular[2] > 0.0
+    sent = [rig.tick(SpaceMouseState()).command for _ in range(40)]
+    zeros = [c for c in sent if c is not None]
+    assert len(zeros) == math.ceil(IDLE_ZERO_S * S / PERIOD) and all(c.is_zero for c in zeros)
+    assert not rig.core.stream.active
+    rig.tick(SpaceMouseState(up=1.0))
+    zero = rig.core.shutdown_command()
+    assert isinstance(zero, TwistCommand) and zero.is_zero
+
+
+def test_no_spacemouse_read_is_neutral_and_its_buttons_drive_the_gripper(typestore):
+    rig = Rig(typestore, device='spacemouse')
+    rig.joints()
+    first = rig.tick()  # no device: state None
+    assert first.command is None
+    assert first.gripper_target == CONSTANTS.gripper.closed  # announced once
+    rig.answer(first.service_calls[0])
+    opened = rig.tick(SpaceMouseState(pressed={'right'}))
+    assert opened.gripper_target == opened.gripper_goal == CONSTANTS.gripper.open
+    assert opened.command is None  # a button moves no axis
+    closed = rig.tick(SpaceMouseState(pressed={'left'}))
+    assert closed.gripper_target == closed.gripper_goal == CONSTANTS.gripper.closed
+    # Recorder events come from the keyboard only.
+    assert rig.tick(SpaceMouseState(), keys='r').episode_requests == ['arm']
+
+
+def test_spacemouse_joint_jog(typestore):
+    rig = Rig(typestore, device='spacemouse', joint_jog=True)
+    rig.joints()
+    (call,) = rig.tick().service_calls
+    assert (call.service, call.value) == (SWITCH_COMMAND_TYPE, True)
+    rig.answer(call)
+    command = rig.tick(SpaceMouseState(right=1.0)).command
+    assert isinstance(command, JointJogCommand) and command.velocities[0] > 0.0
+    assert not any(command.velocities[1:])
 
 
 # -- the clock check (real JointState messages) -----------------------------------------------

@@ -18,7 +18,11 @@ from ar4_description.homing import homing_trajectory, homing_trajectory_msg
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import (
     float64_msg, gripper_command_msg, joint_positions_or_none, string_msg)
-from ar4_teleop.gamepad import GamepadState, load_mapping, TeleopMapper, TeleopSettings
+from ar4_teleop import spacemouse
+from ar4_teleop.gamepad import GamepadState, load_mapping, TeleopMapper
+from ar4_teleop.spacemouse import SpaceMouseMapper, SpaceMouseState
+from ar4_teleop.spacemouse_device import EV_REL, EV_SYN, EvdevEvent, SpaceMouseEventDecoder
+from ar4_teleop.teleop_mapping import TeleopSettings
 from ar4_teleop.teleop_messages import joint_jog_msg, MessageTypes, twist_stamped_msg
 import numpy as np
 import pytest
@@ -87,6 +91,42 @@ def test_zero_twist_when_idle(typestore, types, mapping):
     command = TeleopMapper(mapping).update(GamepadState()).command
     message = roundtrip(typestore, twist_stamped_msg(types, command, 0))
     assert message.header.frame_id == 'base_link'
+    values = [message.twist.linear.x, message.twist.linear.y, message.twist.linear.z,
+              message.twist.angular.x, message.twist.angular.y, message.twist.angular.z]
+    assert values == [0.0] * 6
+
+
+@pytest.mark.parametrize('code, raw, field, sign', [
+    (0, 350, ('linear', 'x'), -1),    # cap pushed right: right is -x of base_link
+    (1, -350, ('linear', 'y'), -1),   # pushed forward: -y
+    (2, -350, ('linear', 'z'), 1),    # pulled up: +z
+    (3, 350, ('angular', 'x'), -1),   # tilted back
+    (4, -350, ('angular', 'y'), -1),  # tilted right
+    (5, -350, ('angular', 'z'), 1),   # twisted counterclockwise
+])
+def test_spacemouse_events_to_twist_stamped(typestore, types, code, raw, field, sign):
+    # A relative report from the device, through the decoder and the mapping, into the message.
+    mapping = spacemouse.load_mapping()
+    decoder = SpaceMouseEventDecoder(mapping.device, clock=lambda: 0.0)
+    for event in (EvdevEvent(EV_REL, code, raw), EvdevEvent(EV_SYN, 0, 0)):
+        decoder.apply(event)
+    command = SpaceMouseMapper(mapping).update(decoder.state()).command
+    message = roundtrip(typestore, twist_stamped_msg(types, command, STAMP_NS, 'base_link'))
+    assert message.__msgtype__ == 'geometry_msgs/msg/TwistStamped'
+    assert message.header.frame_id == 'base_link'
+    assert (message.header.stamp.sec, message.header.stamp.nanosec) == divmod(STAMP_NS, 10**9)
+    group, axis = field
+    limit = mapping.max_linear_speed if group == 'linear' else mapping.max_angular_speed
+    values = {(g, a): getattr(getattr(message.twist, g), a)
+              for g in ('linear', 'angular') for a in 'xyz'}
+    assert values.pop(field) == pytest.approx(sign * 0.35 * limit)
+    assert set(values.values()) == {0.0}
+
+
+def test_spacemouse_at_rest_is_a_zero_twist(typestore, types):
+    mapper = SpaceMouseMapper(spacemouse.load_mapping(), TeleopSettings(dominant_axis=False))
+    message = roundtrip(typestore, twist_stamped_msg(
+        types, mapper.update(SpaceMouseState()).command, STAMP_NS))
     values = [message.twist.linear.x, message.twist.linear.y, message.twist.linear.z,
               message.twist.angular.x, message.twist.angular.y, message.twist.angular.z]
     assert values == [0.0] * 6

@@ -42,7 +42,7 @@ def generate_test_description():
     teleop = launch_ros.actions.Node(
         package='ar4_teleop', executable='teleop_node', name='teleop_node', output='screen',
         parameters=[{'twist_topic': ParameterValue(BAD_TOPIC, value_type=str),
-                     'gamepad': False, 'keyboard': False}])
+                     'read_device': False, 'keyboard': False}])
     return (launch.LaunchDescription([teleop, launch_testing.actions.ReadyToTest()]),
             {'teleop': teleop})
 
