@@ -66,14 +66,21 @@ class GenerateResult:
         return self.frames / self.seconds if self.seconds > 0 else 0.0
 
 
-def episode_seed(seed: int, existing_episodes: int, attempt: int) -> int:
+def episode_seed(seed: int, existing_episodes: int, attempt: int, content: int = 0) -> int:
     """
     Return the reset seed of one attempt.
 
-    It depends on the run's seed, the episodes already in the dataset and the attempt number,
-    so a resumed run does not repeat the scenes of the first one and reruns are reproducible.
+    It depends on the run's seed, the episodes already in the dataset, the attempt number and,
+    for a resumed dataset, a fingerprint of the frames it already holds (``content``, 0 for a
+    new dataset). So a resumed run does not repeat the scenes of the first one, two different
+    datasets of the same size resumed with the same --seed get different scenes (without the
+    fingerprint both would replay the same demonstrations), and reruns are reproducible: the
+    same dataset resumed with the same seed gets the same scenes.
     """
-    return int(np.random.SeedSequence([seed, existing_episodes, attempt]).generate_state(1)[0])
+    entropy = [seed, existing_episodes, attempt]
+    if content:
+        entropy.append(content)
+    return int(np.random.SeedSequence(entropy).generate_state(1)[0])
 
 
 def generate(task_text: str, episodes: int, out, seed: int = 0,
@@ -109,6 +116,7 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
         writer = DatasetWriter.open(Path(out), fps=FPS, log=log)
         started = time.perf_counter()
         existing = writer.num_episodes
+        content = writer.content_fingerprint()
         physics0, render0 = env.timings['physics_s'], env.timings['render_s']
         if bag_out is not None:
             first = writer.next_episode_index
@@ -153,7 +161,7 @@ def generate(task_text: str, episodes: int, out, seed: int = 0,
         try:
             while (len(result.saved) + len(pending) < episodes
                    and result.attempts < max_attempts):
-                attempt_seed = episode_seed(seed, existing, result.attempts)
+                attempt_seed = episode_seed(seed, existing, result.attempts, content)
                 result.attempts += 1
                 writing = [0.0]
                 # The attempt's bag, opened once the plan is known (its Servo stream needs
@@ -308,7 +316,9 @@ def build_parser() -> argparse.ArgumentParser:
                              'is <parent folder>/<folder>')
     parser.add_argument('--seed', type=int, default=0,
                         help='base seed of the randomised scenes (default 0); with the number '
-                             'of episodes already saved it determines every attempt')
+                             'of episodes already saved and a fingerprint of their frames it '
+                             'determines every attempt, so resuming two datasets with the same '
+                             'seed does not repeat scenes')
     parser.add_argument('--max-attempts', type=int, default=None,
                         help='stop after this many attempts (default 3 x --episodes, at least 5)')
     parser.add_argument('--no-randomize', action='store_true',

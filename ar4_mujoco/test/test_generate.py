@@ -78,3 +78,13 @@ def test_episode_seeds_differ_between_runs_and_attempts():
     seeds = {episode_seed(0, existing, attempt) for existing in range(3) for attempt in range(3)}
     assert len(seeds) == 9
     assert episode_seed(5, 1, 2) == episode_seed(5, 1, 2)
+
+
+def test_resumed_datasets_of_the_same_size_get_different_seeds():
+    # Two datasets of 10 episodes resumed with --seed 5: their frames' fingerprints differ, so
+    # do their scenes. A new dataset (fingerprint 0) keeps the seeds it always had.
+    first = [episode_seed(5, 10, attempt, content=1234) for attempt in range(20)]
+    second = [episode_seed(5, 10, attempt, content=98765) for attempt in range(20)]
+    assert not set(first) & set(second)
+    assert first == [episode_seed(5, 10, attempt, content=1234) for attempt in range(20)]
+    assert episode_seed(5, 0, 3, content=0) == episode_seed(5, 0, 3)

@@ -17,9 +17,12 @@
 import json
 import shutil
 
+from ar4_description.robot_constants import robot_constants
 from ar4_teleop.recording import check_dataset, features
 from ar4_teleop.recording.writer import DatasetWriter
 import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 
@@ -29,9 +32,9 @@ def dataset(tmp_path_factory):
     with DatasetWriter.open(root) as writer:
         for episode, length in enumerate((4, 3)):
             for i in range(length):
+                state = np.append(np.full(6, 0.01 * i), 0.002 * i)
                 writer.add_frame(features.build_frame(
-                    np.zeros(features.IMAGE_SHAPE, np.uint8), np.full(7, 0.01 * i),
-                    np.zeros(7), 'stack'))
+                    np.zeros(features.IMAGE_SHAPE, np.uint8), state, np.zeros(7), 'stack'))
             writer.save_episode()
     return root
 
@@ -61,3 +64,47 @@ def test_damage_is_found(dataset, tmp_path, capsys):
     assert 'file-001.parquet unreadable' in text and 'total_episodes is 3' in text
     (tmp_path / 'empty').mkdir()
     assert _run(tmp_path / 'empty', capsys)[0] == 2
+
+
+def _edit_frames(root, edit):
+    """Rewrite the dataset's only data file after ``edit(states, actions)`` changed arrays."""
+    path = root / 'data/chunk-000/file-000.parquet'
+    table = pq.read_table(path)
+    frame = table.to_pandas()
+    states = np.stack(frame[features.STATE_KEY].to_numpy()).astype(np.float32)
+    actions = np.stack(frame[features.ACTION_KEY].to_numpy()).astype(np.float32)
+    edit(states, actions)
+    frame[features.STATE_KEY] = list(states)
+    frame[features.ACTION_KEY] = list(actions)
+    pq.write_table(pa.Table.from_pandas(frame, schema=table.schema, preserve_index=False), path)
+
+
+def test_physically_impossible_values_are_defects(dataset, tmp_path, capsys):
+    assert len(list(dataset.glob('data/*/*.parquet'))) == 1  # consolidated at close
+    limit = robot_constants().velocity7[2]
+
+    def impossible(states, actions):
+        states[1, 2] = states[0, 2] + 2.0 * limit / features.FPS  # joint_3 twice its limit
+        states[2, 6] = 0.05  # the gripper opens 14 mm at most
+        actions[5, 0] = np.nan
+
+    broken = tmp_path / 'impossible'
+    shutil.copytree(dataset, broken)
+    _edit_frames(broken, impossible)
+    code, text = _run(broken, capsys)
+    assert code == 1, text
+    assert 'episode 0: joint_3 moves at' in text and '2.0' in text
+    assert 'episode 0: gripper state 0.0000..0.0500 m is outside its range' in text
+    assert 'episode 1: 1 frame(s) with non-finite action values' in text
+    assert text.count('DEFECT') == 2
+
+    # Within the tolerances nothing is flagged: a 5 % overshoot, a gripper 0.5 mm past open.
+    def plausible(states, actions):
+        states[1, 2] = states[0, 2] + 1.05 * limit / features.FPS
+        states[2, 6] = robot_constants().gripper.upper + 0.0005
+
+    fine = tmp_path / 'plausible'
+    shutil.copytree(dataset, fine)
+    _edit_frames(fine, plausible)
+    code, text = _run(fine, capsys)
+    assert code == 0, text

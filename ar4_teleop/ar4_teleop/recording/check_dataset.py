@@ -18,8 +18,11 @@
 Every parquet file must have a footer and be readable, episode indices must be contiguous, the
 episodes' frame ranges must add up to the data actually stored, and each video must hold at
 least the frames its episodes claim. A per-episode quality table follows (length, fastest joint
-against its velocity limit, gripper range). Exit status 0 when clean, 1 on any defect, 2 on
-bad input.
+against its velocity limit, gripper range), and physically impossible values count as defects:
+non-finite states or actions, an arm joint faster than its velocity limit (by more than
+SPEED_TOLERANCE, finite differences of sampled states overshoot a little), a gripper state or
+action outside its range (by more than GRIPPER_TOLERANCE_M). The limits come from
+``robot_constants()``. Exit status 0 when clean, 1 on any defect, 2 on bad input.
 """
 
 import argparse
@@ -29,8 +32,11 @@ import sys
 from typing import List, Optional
 
 from ar4_description.robot_constants import robot_constants
-from ar4_teleop.recording.features import STATE_KEY
+from ar4_teleop.recording.features import ACTION_KEY, STATE_KEY
 import numpy as np
+
+SPEED_TOLERANCE = 0.10
+GRIPPER_TOLERANCE_M = 0.001
 
 
 def _video_frames(path: Path) -> int:
@@ -40,6 +46,27 @@ def _video_frames(path: Path) -> int:
         if stream.frames:
             return int(stream.frames)
         return sum(1 for _ in container.demux(stream) if _.size)
+
+
+def _impossible(states: np.ndarray, actions: np.ndarray, ratio: np.ndarray, speed: np.ndarray,
+                gripper_low: float, gripper_high: float) -> List[str]:
+    """Return the physically impossible values of one episode, one line per kind."""
+    found = []
+    for name, values in (('state', states), ('action', actions)):
+        bad = ~np.isfinite(values)
+        if bad.any():
+            found.append(f'{int(bad.any(axis=1).sum())} frame(s) with non-finite {name} values')
+    for joint in range(6):
+        if ratio[joint] > 1.0 + SPEED_TOLERANCE:
+            found.append(f'joint_{joint + 1} moves at {speed[joint]:.2f} rad/s, '
+                         f'{ratio[joint]:.2f} x its velocity limit')
+    for name, values in (('state', states), ('action', actions)):
+        gripper = values[:, 6][np.isfinite(values[:, 6])] if len(values) else values
+        if len(gripper) and (gripper.min() < gripper_low or gripper.max() > gripper_high):
+            found.append(f'gripper {name} {gripper.min():.4f}..{gripper.max():.4f} m is outside '
+                         f'its range {gripper_low + GRIPPER_TOLERANCE_M:.4f}..'
+                         f'{gripper_high - GRIPPER_TOLERANCE_M:.4f} m')
+    return found
 
 
 def check(root: Path, out=None) -> List[str]:
@@ -63,11 +90,11 @@ def check(root: Path, out=None) -> List[str]:
     for path in sorted((root / 'data').glob('*/*.parquet')):
         try:
             data.append(pd.read_parquet(path, columns=['episode_index', 'frame_index',
-                                                       'index', STATE_KEY]))
+                                                       'index', STATE_KEY, ACTION_KEY]))
         except Exception as error:  # noqa: B902
             defects.append(f'{path.relative_to(root)} unreadable: {error}')
     frames = pd.concat(data, ignore_index=True) if data else pd.DataFrame(
-        columns=['episode_index', 'frame_index', 'index', STATE_KEY])
+        columns=['episode_index', 'frame_index', 'index', STATE_KEY, ACTION_KEY])
     episode_rows.sort(key=lambda row: row['episode_index'])
     indices = [row['episode_index'] for row in episode_rows]
     if indices != list(range(len(indices))):
@@ -101,7 +128,10 @@ def check(root: Path, out=None) -> List[str]:
             continue
         if count < needed:
             defects.append(f'{path.relative_to(root)} has {count} frames, episodes need {needed}')
-    velocity = robot_constants().velocity7
+    constants = robot_constants()
+    velocity = constants.velocity7
+    gripper_low = constants.gripper.lower - GRIPPER_TOLERANCE_M
+    gripper_high = constants.gripper.upper + GRIPPER_TOLERANCE_M
     print(f'{root}: {len(episode_rows)} episodes, {len(frames)} frames, {fps} fps, '
           f'robot {info.get("robot_type")}', file=out)
     print(f'{"episode":>7} {"frames":>6} {"seconds":>7} {"fastest joint":>18} '
@@ -117,10 +147,17 @@ def check(root: Path, out=None) -> List[str]:
             problem = '  DEFECT: frame indices not 0..n-1'
             defects.append(f'episode {index}: frame indices not 0..n-1')
         states = np.stack(rows[STATE_KEY].to_numpy()) if len(rows) else np.zeros((0, 7))
-        speed = (np.abs(np.diff(states, axis=0)) * fps).max(axis=0) if len(states) > 1 \
-            else np.zeros(7)
+        actions = np.stack(rows[ACTION_KEY].to_numpy()) if len(rows) else np.zeros((0, 7))
+        with np.errstate(invalid='ignore'):
+            speed = (np.abs(np.diff(states, axis=0)) * fps).max(axis=0) if len(states) > 1 \
+                else np.zeros(7)
         ratio = speed / velocity
-        joint = int(np.argmax(ratio[:6]))
+        joint = int(np.nanargmax(ratio[:6])) if np.isfinite(ratio[:6]).any() else 0
+        impossible = _impossible(states, actions, ratio, speed, gripper_low, gripper_high)
+        for what in impossible:
+            defects.append(f'episode {index}: {what}')
+        if impossible and not problem:
+            problem = '  DEFECT: ' + '; '.join(impossible)
         grip = (f'{states[:, 6].min():.4f}..{states[:, 6].max():.4f}' if len(states)
                 else '-')
         tasks = ', '.join(row.get('tasks') or [])

@@ -20,7 +20,17 @@ finalized dataset object must not be reused. So every saved episode is written b
 that is finalized right after and reopened for the next one: each episode lands in its own data,
 video and metadata files, and a SIGKILL at any moment loses at most the episode being recorded or
 saved. Opening a dataset checks it first and repairs what a crash left (files set aside,
-counters and stats recomputed from the episodes that survived) and says so.
+counters and stats recomputed from the episodes that survived) and says so. During a session
+``meta/info.json.bak`` and ``meta/tasks.parquet.bak`` keep the last good copies for that repair.
+
+A clean end (``close()``) consolidates the dataset into LeRobot's usual layout (episodes share
+data, video and episode-metadata files up to the dataset's size limits) and removes the backups,
+so what stays on disk is what ``LeRobotDataset`` itself writes. ``consolidate.py`` explains how
+that rewrite survives a SIGKILL; ``open`` finishes or undoes an interrupted one first. Resuming a
+consolidated dataset appends one file per episode again until the next clean end.
+
+A dataset another tool wrote is resumed when fps, robot type and features match; ``open`` says
+which of its settings show it was not written here (``foreign_reasons``).
 
 Frames are staged as PNGs by a small thread pool (the layout lerobot's encoder reads) while the
 vectors stay in memory. Saving (stats, parquet, video encoding, finalize, reopen) runs on one
@@ -42,6 +52,7 @@ import time
 from typing import Callable, Dict, List, Optional, Union
 import warnings
 
+from ar4_teleop.recording import consolidate
 from ar4_teleop.recording.features import (
     ACTION_KEY, dataset_features, FPS, IMAGE_KEY, ROBOT_TYPE, STATE_KEY, TASK_KEY)
 import numpy as np
@@ -181,6 +192,42 @@ def _feature_differences(info: dict, expected: Dict[str, dict], fps: int,
                 f'feature {key!r}: names {have.get("names")} in the dataset, '
                 f'{want.get("names")} requested')
     return differences
+
+
+# What LeRobotDataset.create writes for the writer's vcodec (info.json video.codec).
+CODEC_NAMES = {'libsvtav1': 'av1', 'libaom-av1': 'av1', 'h264': 'h264', 'libx264': 'h264',
+               'hevc': 'hevc', 'libx265': 'hevc'}
+
+
+def _foreign_traits(info: dict, vcodec: str) -> List[str]:
+    """
+    Return what in ``info`` differs from what this writer writes, beyond the compared features.
+
+    A dataset that matches in everything below is indistinguishable from one of ours.
+    """
+    from lerobot.datasets.utils import (
+        DEFAULT_CHUNK_SIZE, DEFAULT_DATA_FILE_SIZE_IN_MB, DEFAULT_DATA_PATH, DEFAULT_FEATURES,
+        DEFAULT_VIDEO_FILE_SIZE_IN_MB, DEFAULT_VIDEO_PATH)
+    traits = []
+    expected = {'chunks_size': DEFAULT_CHUNK_SIZE,
+                'data_files_size_in_mb': DEFAULT_DATA_FILE_SIZE_IN_MB,
+                'video_files_size_in_mb': DEFAULT_VIDEO_FILE_SIZE_IN_MB,
+                'data_path': DEFAULT_DATA_PATH}
+    if any(v.get('dtype') == 'video' for v in info.get('features', {}).values()):
+        expected['video_path'] = DEFAULT_VIDEO_PATH
+    for key, value in expected.items():
+        if info.get(key) != value:
+            traits.append(f'{key} {info.get(key)!r} instead of {value!r}')
+    for key, feature in DEFAULT_FEATURES.items():
+        have = info.get('features', {}).get(key, {})
+        if have.get('dtype') != feature['dtype']:
+            traits.append(f'{key} dtype {have.get("dtype")!r} instead of {feature["dtype"]!r}')
+    codec = CODEC_NAMES.get(vcodec)
+    for key, feature in info.get('features', {}).items():
+        stored = (feature.get('info') or {}).get('video.codec')
+        if feature.get('dtype') == 'video' and codec and stored and stored != codec:
+            traits.append(f'{key} encoded as {stored}, this writer encodes {codec}')
+    return traits
 
 
 class _Inspection:
@@ -329,12 +376,14 @@ class DatasetWriter:
              robot_type: str = ROBOT_TYPE, use_videos: bool = True,
              features: Optional[Dict[str, dict]] = None, vcodec: str = 'libsvtav1',
              encoder_threads: Optional[int] = None, image_writer_threads: int = 4,
-             log: Callable[[str], None] = _stderr) -> 'DatasetWriter':
+             log: Callable[[str], None] = _stderr,
+             consolidate_on_close: bool = True) -> 'DatasetWriter':
         """
         Create the dataset at ``root`` or resume it, repairing what a crash left.
 
         A resume with a different fps, feature set or robot type raises DatasetMismatchError,
-        naming each difference, before anything on disk is touched.
+        naming each difference, before anything on disk is touched. ``close()`` consolidates
+        the episodes into LeRobot's shared-file layout unless ``consolidate_on_close`` is False.
         """
         self = object.__new__(cls)
         self.root = Path(root)
@@ -346,6 +395,8 @@ class DatasetWriter:
         self.encoder_threads = encoder_threads
         self.log = log
         self.repairs: List[str] = []
+        self.foreign_reasons: List[str] = []
+        self.consolidate_on_close = consolidate_on_close
         self.created = False
         self._lock = threading.Lock()
         self._staging_lock = threading.Lock()
@@ -354,6 +405,8 @@ class DatasetWriter:
         self._saved_total = 0
         self._closed = False
         self._failure: Optional[BaseException] = None
+        for note in consolidate.recover(self.root):
+            self._note(note)
         self._dataset = self._open_dataset()
         self._saved_total = self._dataset.meta.total_episodes
         self._images = ThreadPoolExecutor(max_workers=max(1, image_writer_threads),
@@ -418,7 +471,19 @@ class DatasetWriter:
             self._repair(inspection)
         for path in inspection.delete:
             shutil.rmtree(path, ignore_errors=True)
+        self._report_foreign(info)
+        # A consolidated dataset carries no backups; the first save of this session may tear
+        # info.json or tasks.parquet, so take them now.
+        self._backup_metadata()
         return self._reopen()
+
+    def _report_foreign(self, info: dict) -> None:
+        """Say so when a dataset with matching features was written by another tool."""
+        self.foreign_reasons = _foreign_traits(info, self.vcodec)
+        if self.foreign_reasons:
+            self.log(f'[dataset] resuming {self.root}, which this writer did not create ('
+                     + '; '.join(self.foreign_reasons) + '). Its fps, robot type and features '
+                     'match, so new episodes are appended in this writer\'s format.')
 
     def _aside_dir(self) -> Path:
         stamp = datetime.datetime.now(datetime.timezone.utc).strftime('%Y%m%dT%H%M%S%fZ')
@@ -515,6 +580,28 @@ class DatasetWriter:
     def next_episode_index(self) -> int:
         """Return the index the take being recorded (or the next one) will get."""
         return self._saved_total + self._pending
+
+    def content_fingerprint(self) -> int:
+        """
+        Return a 63-bit digest of the saved frames' states and actions (0 when none is saved).
+
+        It depends on the recorded values only, not on how they are split into files, so it is
+        the same before and after consolidation. ``ar4-generate`` mixes it into its seeds.
+        """
+        import hashlib
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        self.wait_for_saves()
+        if self._saved_total == 0:
+            return 0
+        tables = [pq.read_table(path, columns=['index', STATE_KEY, ACTION_KEY])
+                  for path in sorted((self.root / 'data').glob('*/*.parquet'))]
+        table = pa.concat_tables(tables).sort_by('index')
+        digest = hashlib.sha256()
+        for key in (STATE_KEY, ACTION_KEY):
+            values = np.asarray(table.column(key).combine_chunks().flatten(), dtype=np.float32)
+            digest.update(values.tobytes())
+        return int.from_bytes(digest.digest()[:8], 'little') >> 1 or 1
 
     def _check_open(self) -> None:
         if self._closed:
@@ -707,13 +794,40 @@ class DatasetWriter:
         if self._saved_total == 0 and self.created:
             shutil.rmtree(self.root, ignore_errors=True)
             self.log(f'[dataset] no episode saved; removed the empty dataset {self.root}')
+            return
+        if self._failure is not None:
+            return  # the backups may be what the next open needs to repair the dataset
+        if self._saved_total and self.consolidate_on_close:
+            self._consolidate()
+        for relative in (INFO_PATH, TASKS_PATH):
+            for suffix in (BACKUP_SUFFIX, BACKUP_SUFFIX + '.tmp', '.tmp'):
+                try:
+                    (self.root / (relative + suffix)).unlink()
+                except FileNotFoundError:
+                    pass
+
+    def _consolidate(self) -> None:
+        """Rewrite the dataset into LeRobot's shared-file layout; keep it as it is on failure."""
+        try:
+            if not consolidate.needs_consolidation(self.root):
+                return
+            consolidate.consolidate(self.root, self.repo_id, log=self.log)
+        except (Exception, KeyboardInterrupt) as error:  # noqa: B902 - the dataset stays sound
+            for note in consolidate.recover(self.root):
+                self.log(f'[dataset] {note}')
+            self.log(f'[dataset] consolidation stopped ({type(error).__name__}: {error}); the '
+                     'dataset keeps one file per episode, complete and loadable, and is '
+                     'consolidated at the end of the next session that saves into it')
 
     def push_to_hub(self, private: bool = True, **kwargs) -> None:
         """Upload the dataset to the Hugging Face Hub (only when asked; needs a token)."""
         self.wait_for_saves()
         if self._saved_total == 0:
             raise DatasetError('nothing to push: the dataset has no saved episode')
-        self._dataset.push_to_hub(private=private, **kwargs)
+        # After close() the files on disk are the consolidated ones; the object in memory
+        # describes the per-episode layout they replaced.
+        dataset = self._reopen() if self._closed else self._dataset
+        dataset.push_to_hub(private=private, **kwargs)
 
     def __enter__(self) -> 'DatasetWriter':
         """Return the writer itself."""
