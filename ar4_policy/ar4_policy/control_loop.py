@@ -37,7 +37,8 @@ from ar4_teleop.recording.features import state_names
 import numpy as np
 
 from .chunking import ChunkScheduler, ThreadExecutor
-from .inference_log import DEFAULT_ROOT, InferenceLog
+from .inference_log import (
+    DEFAULT_ROOT, InferenceLog, new_session_folder, run_name_from_checkpoint)
 from .policy_messages import GripperCommandGate
 from .runner import CheckpointError, PolicyRunner
 from .safety import DEFAULT_STALE_AFTER_S, Logger, SafetyFilter
@@ -68,6 +69,7 @@ class PolicyController:
         ``predict(image, state7, task)`` returns a chunk of absolute targets (n, 7).
 
         ``logger`` receives the safety filter's intervention messages (the node's logger).
+        ``log`` gets every tick's robot state and executed target and every inference.
         """
         if not isinstance(task, str) or not task.strip():
             raise ValueError('task must be a non-empty instruction')
@@ -94,8 +96,9 @@ class PolicyController:
 
     def _logged(self, result) -> None:
         if self.log is not None:
+            image, state = result.request.observation
             self.log.log(result.request.step, result.request.time_s, result.latency_s,
-                         self.task, result.request.observation[1], result.chunk, result.error)
+                         self.task, state, result.chunk, result.error, image=image)
 
     def on_image(self, rgb: np.ndarray, time_s: float) -> None:
         """Store the newest wrist image (HWC uint8 RGB) and when it arrived."""
@@ -126,10 +129,18 @@ class PolicyController:
             # Only fresh observations reach the model; stale ones hold the arm instead.
             target = self.scheduler.step(self._step, now_s, (self._image, self._state.copy()))
         command, interventions = self.safety.filter(target, now_s, observed)
+        if self.log is not None:
+            self._log_tick(now_s, fresh, command, interventions)
         self._step += 1
         send = self.gate.should_send(float(command[-1]))
         return Command(arm=command[:-1], gripper=float(command[-1]), send_gripper_goal=send,
                        interventions=interventions)
+
+    def _log_tick(self, now_s: float, fresh: bool, command, interventions) -> None:
+        ages = [None if arrived is None else now_s - arrived
+                for arrived in (self._image_time, self._state_time)]
+        self.log.log_robot_state(self._step, now_s, self._state, ages[0], ages[1], fresh)
+        self.log.log_trajectory(self._step, now_s, command, interventions)
 
     def close(self) -> None:
         """Stop the inference thread and close the log."""
@@ -166,8 +177,13 @@ POLICY_PARAMETERS = (
     ParameterSpec('stale_after_s', DEFAULT_STALE_AFTER_S, 'hold position when the newest '
                                                           'image/joint state is older (s)',
                   (0.01, 10.0)),
-    ParameterSpec('log_root', str(DEFAULT_ROOT), 'inference CSV folder root (a run subfolder is '
-                                                 'created)'),
+    ParameterSpec('log_root', str(DEFAULT_ROOT), 'inference log root: the CSVs go to '
+                                                 'LOG_ROOT/RUN/DATE_TIME/'),
+    ParameterSpec('log_run', '', "inference log RUN folder, e.g. the dataset's name (empty: the "
+                                 "checkpoint's training run folder)"),
+    ParameterSpec('log_every_n_inferences', 0, 'print a block (joints, policy output, timing, '
+                                               'task) every N inferences (0: never)',
+                  (0, 1000000)),
 )
 DEVICE_PATTERN = re.compile(r'cpu|cuda(:[0-9]+)?|mps')
 # What main() reports as one line and exit status 2 (rclpy's own parameter errors are added there).
@@ -188,6 +204,8 @@ class PolicySettings:
     deterministic: bool
     stale_after_s: float
     log_root: str
+    log_run: str
+    log_every_n_inferences: int
 
     @property
     def period_s(self) -> float:
@@ -252,10 +270,18 @@ def start_policy(settings: PolicySettings, logger: Logger, runner_factory=Policy
                             vlm_path=settings.vlm_path or None,
                             deterministic=settings.deterministic)
     n_action_steps = min(settings.n_action_steps or runner.n_action_steps, runner.chunk_size)
-    log = InferenceLog(state_names(), root=settings.log_root, console=logger.info)
+    run = settings.log_run.strip() or run_name_from_checkpoint(runner.checkpoint)
+    try:
+        folder = new_session_folder(settings.log_root, run)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f'parameter log_root/log_run: cannot create the inference log '
+                          f'folder: {error}') from None
+    log = InferenceLog(state_names(), folder, console=logger.info,
+                       console_every=settings.log_every_n_inferences)
+    log.start_episode(None, None, settings.task)
     logger.info(f'loaded {runner.checkpoint}; task {settings.task!r}; executing '
                 f'{n_action_steps} of {runner.chunk_size} actions per chunk at {settings.fps} Hz; '
-                f'inference log {log.path}')
+                f'inference log {log.folder}')
     runner.reset()
     return PolicyController(runner.predict_chunk, settings.task, n_action_steps,
                             settings.period_s, blend_steps=settings.blend_steps,

@@ -22,9 +22,11 @@ waits for the model (inference runs inline), so results do not depend on the mac
 
 The output folder gets ``results.json`` (per-episode success, steps, safety interventions,
 overall success rate), one H.264 MP4 per episode named with its outcome
-(``episode_000_success.mp4`` / ``episode_000_failure.mp4``), ``report.html`` (success table,
-videos, joint-trajectory plots; opens from disk without a server) and ``inference.csv`` (one row
-per model call).
+(``episode_000_success.mp4`` / ``episode_000_failure.mp4``), ``combined.mp4`` (all episodes,
+each labelled with its seed and outcome), ``report.html`` (success table, videos,
+joint-trajectory plots; opens from disk without a server, or ``--serve PORT`` serves the folder
+on 127.0.0.1) and ``inference_log/`` (the robot state, inference and trajectory CSVs of
+:mod:`ar4_policy.inference_log`).
 
 The loop is written against a small protocol (:class:`TwinEnv`) so it is tested with the real
 twin and usable with any environment that has ``reset(seed)``, ``step(targets7)`` and
@@ -44,6 +46,8 @@ from typing import Callable, Dict, List, Optional, Protocol
 import numpy as np
 
 from .chunking import ChunkScheduler, InlineExecutor
+from .eval_video import (
+    COMBINED_FILE, CombinedVideo, episode_label, make_report_server, server_url)
 from .inference_log import InferenceLog
 from .safety import DEFAULT_STALE_AFTER_S, SafetyFilter
 
@@ -125,6 +129,8 @@ def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: in
         reset_model()
     safety = SafetyFilter.from_robot_constants(period, stale_after_s=stale_after_s)
     safety.reset(_state7(observation))
+    if log is not None:
+        log.start_episode(index, seed, task)
 
     def predict(inputs):
         image, state = inputs
@@ -132,8 +138,9 @@ def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: in
 
     def on_result(result):
         if log is not None:
+            image, state = result.request.observation
             log.log(result.request.step, result.request.time_s, result.latency_s, task,
-                    result.request.observation[1], result.chunk, result.error)
+                    state, result.chunk, result.error, image=image)
 
     scheduler = ChunkScheduler(InlineExecutor(predict), n_action_steps, period,
                                blend_steps=blend_steps, on_result=on_result)
@@ -145,7 +152,11 @@ def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: in
         if keep_frames and observation.image is not None:
             frames.append(observation.image)
         target = scheduler.step(step, observation.time, (observation.image, state))
-        command, _ = safety.filter(target, observation.time, observation.time)
+        command, interventions = safety.filter(target, observation.time, observation.time)
+        if log is not None:
+            # The twin renders and measures in step with the loop: always connected and fresh.
+            log.log_robot_state(step, observation.time, state, 0.0, 0.0, True)
+            log.log_trajectory(step, observation.time, command, interventions)
         times.append(observation.time)
         states.append(state)
         commands.append(command)
@@ -252,8 +263,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help='skip the MP4s (the twin still renders: the policy needs images)')
     parser.add_argument('--overwrite', action='store_true',
                         help='replace results in an --out folder that already holds them')
+    parser.add_argument('--log-every-n-inferences', type=int, default=0, metavar='N',
+                        help='print joints, policy output, timing and task every N inferences '
+                             '(default: %(default)s, never; the CSVs in inference_log/ always '
+                             'get every one)')
     parser.add_argument('--print-inferences', action='store_true',
-                        help='print one line per inference (always logged to inference.csv)')
+                        help='the same as --log-every-n-inferences 1')
+    parser.add_argument('--serve', type=int, default=None, metavar='PORT',
+                        help='after the evaluation, serve the output folder on '
+                             'http://127.0.0.1:PORT/ until Ctrl-C (default: off)')
     return parser
 
 
@@ -264,6 +282,11 @@ def _check_args(args) -> None:
         raise UsageError(f'--max-steps must be at least 1, got {args.max_steps}')
     if args.n_action_steps is not None and args.n_action_steps < 1:
         raise UsageError(f'--n-action-steps must be at least 1, got {args.n_action_steps}')
+    if args.log_every_n_inferences < 0:
+        raise UsageError('--log-every-n-inferences must be >= 0, got '
+                         f'{args.log_every_n_inferences}')
+    if args.serve is not None and not 0 <= args.serve <= 65535:
+        raise UsageError(f'--serve must be a port in 0..65535, got {args.serve}')
     if args.blend_steps < 0:
         raise UsageError(f'--blend-steps must be >= 0, got {args.blend_steps}')
     if not Path(args.policy).exists():
@@ -310,14 +333,15 @@ def evaluate(args, progress=None) -> dict:
             raise UsageError(f'--n-action-steps {args.n_action_steps} exceeds the '
                              f'checkpoint\'s chunk size {runner.chunk_size}')
         out.mkdir(parents=True, exist_ok=True)
-        for stale in out.glob('episode_*.mp4'):
-            if args.overwrite:
-                stale.unlink()
-        console = None
-        if args.print_inferences:
-            console = tqdm.write
-        log = InferenceLog(state_names(), root=out, run='inference_log', console=console)
+        if args.overwrite:
+            for stale in [*out.glob('episode_*.mp4'), out / COMBINED_FILE]:
+                if stale.exists():
+                    stale.unlink()
+        every = 1 if args.print_inferences else args.log_every_n_inferences
+        log = InferenceLog(state_names(), out / 'inference_log', console=tqdm.write,
+                           console_every=every)
         fps = int(round(1.0 / env.frame_period)) if hasattr(env, 'frame_period') else DEFAULT_FPS
+        combined = None if args.no_video else CombinedVideo(out / COMBINED_FILE, fps)
         episodes = []
         bar = progress or tqdm(total=args.episodes, desc='ar4-eval', unit='episode')
         try:
@@ -330,13 +354,18 @@ def evaluate(args, progress=None) -> dict:
                     name = f'episode_{index:03d}_{result.outcome}.mp4'
                     write_video(result.frames, out / name, fps=fps)
                     result.video = name
+                    combined.add_episode(result.frames,
+                                         episode_label(index, result.seed, result.success))
                 result.frames = []
                 episodes.append(result)
                 rate = sum(e.success for e in episodes) / len(episodes)
                 bar.set_postfix(success=f'{rate:.0%}', steps=result.steps)
                 bar.update(1)
+            has_combined = combined is not None and combined.close()
         finally:
             log.close()
+            if combined is not None:
+                combined.abandon()  # nothing left after close(); a partial file on failure
             if progress is None:
                 bar.close()
     finally:
@@ -347,6 +376,7 @@ def evaluate(args, progress=None) -> dict:
         'n_action_steps': args.n_action_steps, 'blend_steps': args.blend_steps,
         'deterministic': args.deterministic,
         'inference_log': os.path.relpath(log.path, out),
+        'combined_video': COMBINED_FILE if has_combined else None,
     }
     document = results_document(episodes, settings)
     (out / RESULTS_FILE).write_text(json.dumps(document, indent=2) + '\n')
@@ -359,18 +389,39 @@ def main(argv=None) -> int:
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     logging.getLogger('ar4_policy.safety').setLevel(logging.ERROR)
     args = build_parser().parse_args(argv)
+    server = None
     try:
+        if args.serve is not None:
+            # Bound before the evaluation: a busy port fails now, not after an hour of episodes.
+            _check_args(args)
+            Path(args.out).mkdir(parents=True, exist_ok=True)
+            try:
+                server = make_report_server(args.out, args.serve)
+            except OSError as error:
+                raise UsageError(f'--serve {args.serve}: cannot listen on 127.0.0.1: '
+                                 f'{error.strerror or error}') from None
         document = evaluate(args)
-    except UsageError as error:
+    except (UsageError, KeyboardInterrupt) as error:
+        if server is not None:
+            server.server_close()
+        if isinstance(error, KeyboardInterrupt):
+            print('ar4-eval: interrupted; results of finished episodes were not written',
+                  file=sys.stderr)
+            return 130
         print(f'ar4-eval: error: {error}', file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print('ar4-eval: interrupted; results of finished episodes were not written',
-              file=sys.stderr)
-        return 130
     print(f'success rate {document["success_rate"]:.0%} '
           f'({document["n_success"]}/{document["n_episodes"]}); results in '
           f'{Path(args.out) / RESULTS_FILE}, report {Path(args.out) / REPORT_FILE}')
+    if server is not None:
+        print(f'serving {args.out} at {server_url(server, REPORT_FILE)} (Ctrl-C to stop)',
+              flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.server_close()
     return 0
 
 

@@ -119,6 +119,11 @@ def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]
             '<p>Joint trajectories: measured (solid blue), commanded after the safety filter '
             '(dashed orange).</p>'
             f'<div class="plots">{"".join(plots)}</div></div>')
+    combined = ''
+    if document.get('combined_video'):
+        name = esc(document['combined_video'])
+        combined = (f'<h2>All episodes</h2><video controls muted preload="metadata" '
+                    f'width="480" src="{name}"></video><p><a href="{name}">{name}</a></p>')
     settings = ''.join(
         f'<tr><th style="text-align:left">{esc(key)}</th>'
         f'<td style="text-align:left">{esc(str(document[key]))}</td></tr>'
@@ -136,7 +141,7 @@ def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]
         '<table><tr><th>episode</th><th>seed</th><th>outcome</th><th>steps</th>'
         '<th>sim time (s)</th><th>interventions</th><th>by kind</th>'
         '<th>median inference (ms)</th></tr>'
-        f'{"".join(rows)}</table>{"".join(sections)}</body></html>\n')
+        f'{"".join(rows)}</table>{combined}{"".join(sections)}</body></html>\n')
 
 
 def write_report(path: Union[str, Path], document: dict, episodes: List,

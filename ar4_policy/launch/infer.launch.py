@@ -79,6 +79,13 @@ def generate_launch_description():
         DeclareLaunchArgument('deterministic', default_value='false', choices=BOOLEAN,
                               description='start the flow-matching decoder from zeros instead '
                                           'of random noise (repeatable actions).'),
+        DeclareLaunchArgument('log_run', default_value='',
+                              description='inference log folder under data/inference_logs, '
+                                          'e.g. the dataset name (empty: the checkpoint\'s '
+                                          'training run).'),
+        DeclareLaunchArgument('log_every_n_inferences', default_value='0',
+                              description='print joints, policy output, timing and task every '
+                                          'N inferences (0: never).'),
         DeclareLaunchArgument(
             'use_sim_time', choices=BOOLEAN,
             default_value=EnvironmentVariable('USE_SIM_TIME', default_value='true'),
@@ -101,6 +108,9 @@ def generate_launch_description():
             'blend_steps': ParameterValue(LaunchConfiguration('blend_steps'), value_type=int),
             'deterministic': ParameterValue(LaunchConfiguration('deterministic'),
                                             value_type=bool),
+            'log_run': ParameterValue(LaunchConfiguration('log_run'), value_type=str),
+            'log_every_n_inferences': ParameterValue(
+                LaunchConfiguration('log_every_n_inferences'), value_type=int),
             'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
         }],
     )

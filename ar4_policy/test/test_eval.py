@@ -21,6 +21,7 @@ checkpoint with the runner and rolls it out closed loop in the twin. A tiny untr
 checkpoint is rolled out the same way.
 """
 
+import csv
 import json
 from pathlib import Path
 
@@ -91,6 +92,16 @@ def test_closed_loop_rollout_writes_results_videos_and_report(checkpoint, tmp_pa
     assert f'src="{video.name}"' in page and page.count('<svg') == contract.STATE_SIZE
     rows = (out / results['inference_log']).read_text().splitlines()
     assert len(rows) == 1 + episode['steps'] and TASK in rows[1]
+    for name in ('ar4_robot_state.csv', 'ar4_trajectory.csv'):
+        with open(out / 'inference_log' / name, newline='') as handle:
+            logged = list(csv.DictReader(handle))
+        assert len(logged) == episode['steps'], name
+    assert (logged[0]['episode'], logged[0]['seed'], logged[0]['task']) == ('0', '3', TASK)
+    assert results['combined_video'] == 'combined.mp4' and 'src="combined.mp4"' in page
+    with av.open(str(out / 'combined.mp4')) as container:
+        stream = container.streams.video[0]
+        assert stream.codec_context.width <= 320
+        assert sum(1 for _ in container.decode(stream)) == episode['steps'] + 1
 
 
 def test_bad_input_exits_2_without_touching_saved_results(checkpoint, tmp_path, capsys):

@@ -61,7 +61,7 @@ def test_defaults_with_a_checkpoint_and_a_task():
     assert settings == PolicySettings(
         checkpoint='data/checkpoints/x', task=TASK, device='cpu', vlm_path='', n_action_steps=0,
         fps=30, blend_steps=5, deterministic=False, stale_after_s=0.5,
-        log_root='data/inference_logs')
+        log_root='data/inference_logs', log_run='', log_every_n_inferences=0)
     assert settings.period_s == pytest.approx(1 / 30)
 
 
