@@ -117,6 +117,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--seed', type=int, default=1000, help='random seed (default 1000)')
     parser.add_argument('--num-processes', type=int, default=1,
                         help='GPUs to train on through accelerate launch (default 1)')
+    parser.add_argument('--only-success', action='store_true',
+                        help='train on the episodes marked a success while recording only '
+                             '(S / F keys of the recorder; ar4-check-dataset lists the marks)')
     parser.add_argument('--push-to-hub', metavar='REPO_ID', default=None,
                         help='push the final policy to this hub repo (default: do not push)')
     return parser
@@ -142,7 +145,7 @@ def request_from_args(args: argparse.Namespace, extra_args) -> TrainRequest:
         device=args.device or _default_device(), num_workers=args.num_workers,
         save_freq=args.save_freq, log_freq=args.log_freq, seed=args.seed,
         num_processes=args.num_processes, push_to_hub=args.push_to_hub, tiny_size=args.tiny_size,
-        extra_args=list(extra_args))
+        only_success=args.only_success, extra_args=list(extra_args))
     saved = _saved_train_config(request) if args.resume else {}
     if saved.get('dataset', {}).get('root'):
         request.dataset = Path(saved['dataset']['root'])

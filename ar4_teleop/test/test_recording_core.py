@@ -251,7 +251,15 @@ ALL_TRANSITIONS = [
     (State.PAUSED, Event.HOME, State.PAUSED, (), False),
     (State.PAUSED, Event.LIMIT, State.PAUSED, (), False),
     (State.PAUSED, Event.QUIT, State.FINISHED, (Action.DISCARD, Action.FINALIZE), True),
-] + [(State.FINISHED, event, State.FINISHED, (), False) for event in Event]
+    (State.IDLE, Event.RERECORD, State.IDLE, (), False),
+    (State.IDLE, Event.SUCCESS, State.IDLE, (), False),
+    (State.IDLE, Event.FAILURE, State.IDLE, (), False),
+] + [(state, Event.RERECORD, State.RECORDING, (Action.DISCARD, Action.START), True)
+     for state in (State.RECORDING, State.PAUSED)
+     ] + [(state, event, state, (action,), True) for state in (State.RECORDING, State.PAUSED)
+          for event, action in ((Event.SUCCESS, Action.MARK_SUCCESS),
+                                (Event.FAILURE, Action.MARK_FAILURE))
+          ] + [(State.FINISHED, event, State.FINISHED, (), False) for event in Event]
 
 
 @pytest.mark.parametrize('source, event, target, actions, accepted', ALL_TRANSITIONS)
@@ -286,6 +294,10 @@ def test_keys_controls_and_status():
     assert key_event('n') is Event.DISCARD and key_event('B') is Event.DISCARD
     assert key_event('x') is None
     assert decode_keys(b'r\x1b[Ay\x03') == (Event.ARM, Event.SAVE, Event.QUIT)
+    assert decode_keys(b'r\x1b[Dsf') == (Event.ARM, Event.RERECORD, Event.SUCCESS, Event.FAILURE)
+    assert key_event('a') is Event.RERECORD and control_event('rerecord') is Event.RERECORD
+    assert control_event('success') is Event.SUCCESS and control_event('failure') is Event.FAILURE
+    assert status_line(State.PAUSED, 3, 30, 30, mark='failure').endswith('marked failure')
     assert control_event(' Save ') is Event.SAVE and control_event('home') is Event.HOME
     assert control_event('dance') is None
     assert 'R' in CONTROL_MAP and 'Ctrl-C' in CONTROL_MAP

@@ -40,6 +40,7 @@ from typing import List, Optional, Tuple
 
 from ar4_policy.diffusion import POLICY_TYPE as DIFFUSION_POLICY_TYPE
 from ar4_teleop.recording import features as contract
+from ar4_teleop.recording import outcome as success_marks
 
 RUN_SUBDIR = 'train'
 TINY_VLM_SUBDIR = 'tiny_vlm'
@@ -79,6 +80,8 @@ class TrainRequest:
     num_processes: int = 1
     push_to_hub: Optional[str] = None
     tiny_size: str = 'tiny'
+    #: Train on the episodes marked a success while recording only (recording.outcome).
+    only_success: bool = False
     extra_args: List[str] = field(default_factory=list)
 
     @property
@@ -165,6 +168,16 @@ def dataset_tasks(dataset: Path) -> List[str]:
     if 'task' in tasks.columns:
         return [str(task) for task in tasks['task']]
     return [str(task) for task in tasks.index]
+
+
+def successful_episodes(dataset: Path) -> List[int]:
+    """Return the episodes marked a success; raise TrainInputError when there are none."""
+    episodes = success_marks.successful_episodes(dataset)
+    if not episodes:
+        raise TrainInputError(
+            f'--only-success: no episode of {dataset} is marked a success (ar4-check-dataset '
+            'shows the marks; mark takes with S / F while recording)')
+    return episodes
 
 
 def last_checkpoint(run_dir: Path) -> Optional[Path]:
@@ -299,6 +312,8 @@ def check_request(request: TrainRequest) -> dict:
     if request.resume:
         return {}
     info = check_dataset(request.dataset)
+    if request.only_success:
+        successful_episodes(request.dataset)
     if not request.diffusion:
         check_base(request)
     return info
@@ -357,6 +372,9 @@ def lerobot_args(request: TrainRequest, batch_size: int, steps: int) -> List[str
         f'--seed={request.seed}',
         '--wandb.enable=false',
     ]
+    if request.only_success:
+        episodes = ','.join(str(i) for i in successful_episodes(dataset))
+        args.append(f'--dataset.episodes=[{episodes}]')
     if request.diffusion:
         from ar4_policy.diffusion import DIFFUSION_SETTINGS
 

@@ -18,8 +18,9 @@
 Every parquet file must have a footer and be readable, episode indices must be contiguous, the
 episodes' frame ranges must add up to the data actually stored, and each video must hold at
 least the frames its episodes claim. A per-episode quality table follows (length, fastest joint
-against its velocity limit, gripper range), and physically impossible values count as defects:
-non-finite states or actions, an arm joint faster than its velocity limit (by more than
+against its velocity limit, gripper range, the success mark given while recording), and
+physically impossible values count as defects: non-finite states or actions, an arm joint
+faster than its velocity limit (by more than
 SPEED_TOLERANCE, finite differences of sampled states overshoot a little), a gripper state or
 action outside its range (by more than GRIPPER_TOLERANCE_M). The limits come from
 ``robot_constants()``. Exit status 0 when clean, 1 on any defect, 2 on bad input.
@@ -32,6 +33,7 @@ import sys
 from typing import List, Optional
 
 from ar4_description.robot_constants import robot_constants
+from ar4_teleop.recording import outcome as success_marks
 from ar4_teleop.recording.features import ACTION_KEY, STATE_KEY
 import numpy as np
 
@@ -134,8 +136,17 @@ def check(root: Path, out=None) -> List[str]:
     gripper_high = constants.gripper.upper + GRIPPER_TOLERANCE_M
     print(f'{root}: {len(episode_rows)} episodes, {len(frames)} frames, {fps} fps, '
           f'robot {info.get("robot_type")}', file=out)
+    try:
+        marks = success_marks.read(root)
+    except Exception as error:  # noqa: B902 - the files were reported above
+        marks = {}
+        defects.append(f'success marks unreadable: {error}')
+    if any(mark is not None for mark in marks.values()):
+        counted = [sum(1 for row in episode_rows if marks.get(row['episode_index']) is value)
+                   for value in (True, False, None)]
+        print('outcomes: {} success, {} failure, {} unmarked'.format(*counted), file=out)
     print(f'{"episode":>7} {"frames":>6} {"seconds":>7} {"fastest joint":>18} '
-          f'{"x limit":>7} {"gripper range":>15}  task', file=out)
+          f'{"x limit":>7} {"gripper range":>15} {"outcome":>8}  task', file=out)
     for row in episode_rows:
         index = row['episode_index']
         rows = frames[frames['episode_index'] == index].sort_values('frame_index')
@@ -163,7 +174,8 @@ def check(root: Path, out=None) -> List[str]:
         tasks = ', '.join(row.get('tasks') or [])
         print(f'{index:>7} {len(rows):>6} {len(rows) / fps:>7.2f} '
               f'{"joint_%d %.2f rad/s" % (joint + 1, speed[joint]):>18} {ratio[joint]:>7.2f} '
-              f'{grip:>15}  {tasks}{problem}', file=out)
+              f'{grip:>15} {success_marks.label(marks.get(index)):>8}  {tasks}{problem}',
+              file=out)
     return defects
 
 

@@ -17,8 +17,11 @@ The episode state machine, the keyboard decoder and the status line (pure).
 
 States: idle -> recording (arm) -> idle after save or discard; recording -> paused when the
 maximum episode duration is reached, waiting for save or discard; any state -> finished on quit
-(the take in progress is discarded). Homing is allowed only when idle, and no take is armed while
-the arm is being homed. Each transition names the actions the caller must perform, in order.
+(the take in progress is discarded). While a take is open (recording or paused) it may be marked
+a success or a failure (the mark is saved with it), and re-record discards it and arms a new
+one at once (the left arrow of ``lerobot-record``). Homing is allowed only when idle, and no
+take is armed while the arm is being homed. Each transition names the actions the caller must
+perform, in order.
 """
 
 from dataclasses import dataclass
@@ -44,6 +47,9 @@ class Event(enum.Enum):
     HOME = 'home'
     LIMIT = 'limit'
     QUIT = 'quit'
+    RERECORD = 'rerecord'
+    SUCCESS = 'success'
+    FAILURE = 'failure'
 
 
 class Action(enum.Enum):
@@ -55,6 +61,8 @@ class Action(enum.Enum):
     HOME = 'home'
     PAUSE = 'pause'
     FINALIZE = 'finalize'
+    MARK_SUCCESS = 'mark_success'
+    MARK_FAILURE = 'mark_failure'
 
 
 @dataclass(frozen=True)
@@ -86,11 +94,19 @@ _TABLE = {
     (_S.PAUSED, _E.QUIT): (
         _S.FINISHED, (_A.DISCARD, _A.FINALIZE), 'take in progress discarded; finalizing'),
 }
+for _open in (_S.RECORDING, _S.PAUSED):
+    _TABLE[(_open, _E.RERECORD)] = (_S.RECORDING, (_A.DISCARD, _A.START),
+                                    're-recording: take discarded, a new one is recording')
+    _TABLE[(_open, _E.SUCCESS)] = (_open, (_A.MARK_SUCCESS,), 'take marked as a success')
+    _TABLE[(_open, _E.FAILURE)] = (_open, (_A.MARK_FAILURE,), 'take marked as a failure')
 
 _REFUSALS = {
     (_S.IDLE, _E.SAVE): 'nothing to save: press R to start an episode',
     (_S.IDLE, _E.DISCARD): 'nothing to discard',
     (_S.IDLE, _E.LIMIT): 'not recording',
+    (_S.IDLE, _E.RERECORD): 'nothing to re-record: press R to start an episode',
+    (_S.IDLE, _E.SUCCESS): 'no take open: mark it (S/F) while recording or paused, before saving',
+    (_S.IDLE, _E.FAILURE): 'no take open: mark it (S/F) while recording or paused, before saving',
     (_S.RECORDING, _E.ARM): 'already recording',
     (_S.RECORDING, _E.HOME): 'not while recording: save (Y) or discard (B/N) first',
     (_S.PAUSED, _E.ARM): 'paused at the duration limit: save (Y) or discard (B/N) first',
@@ -150,12 +166,18 @@ KEY_EVENTS = {
     'n': Event.DISCARD,
     'h': Event.HOME,
     'q': Event.QUIT,
+    'a': Event.RERECORD,
+    's': Event.SUCCESS,
+    'f': Event.FAILURE,
     '\x03': Event.QUIT,  # Ctrl-C when the terminal is in raw mode
     '\x04': Event.QUIT,  # Ctrl-D
 }
 
 CONTROL_EVENTS = {'save': Event.SAVE, 'discard': Event.DISCARD, 'home': Event.HOME,
-                  'arm': Event.ARM, 'record': Event.ARM}
+                  'arm': Event.ARM, 'record': Event.ARM, 'rerecord': Event.RERECORD,
+                  'success': Event.SUCCESS, 'failure': Event.FAILURE}
+#: The escape sequence of the left arrow key: re-record, as in lerobot-record.
+LEFT_ARROW = '\x1b[D'
 
 CONTROL_MAP = '\n'.join([
     'Recorder controls (this terminal):',
@@ -163,6 +185,8 @@ CONTROL_MAP = '\n'.join([
     '  Y        save the episode',
     '  B or N   discard the episode',
     '  H        move the arm home (only when not recording)',
+    '  S / F    mark the open take a success / a failure (saved with it)',
+    '  A or <-  re-record: discard the take in progress and record a new one at once',
     '  Q/Ctrl-C discard the take in progress, finalize the dataset and exit',
     'Gamepad: X arms, Y saves, B discards, Start homes (through the teleop node).',
 ])
@@ -180,6 +204,10 @@ def decode_keys(data: bytes) -> Tuple[Event, ...]:
     i = 0
     while i < len(text):
         char = text[i]
+        if text.startswith(LEFT_ARROW, i):
+            events.append(Event.RERECORD)
+            i += len(LEFT_ARROW)
+            continue
         if char == '\x1b':  # arrow keys and the like: ESC [ ... letter
             i += 1
             if i < len(text) and text[i] in '[O':
@@ -201,7 +229,7 @@ def control_event(text: str) -> Optional[Event]:
 
 
 def status_line(state: State, episode_index: int, frames: int, fps: int,
-                pending_saves: int = 0) -> str:
+                pending_saves: int = 0, mark: str = '') -> str:
     """Return the one-line status, e.g. ``Recording episode 3 | 45 frames | 1.5s``."""
     seconds = frames / fps
     if state is State.RECORDING:
@@ -213,6 +241,8 @@ def status_line(state: State, episode_index: int, frames: int, fps: int,
         text = 'Finished'
     else:
         text = f'Idle | next episode {episode_index} | R to record, H to home'
+    if mark and state in (State.RECORDING, State.PAUSED):
+        text += f' | marked {mark}'
     if pending_saves:
         text += f' | saving {pending_saves} in background'
     return text

@@ -20,6 +20,7 @@ The live recorder node and ``ar4-bag2lerobot`` both drive this class, so a bag r
 """
 
 from concurrent.futures import Future
+import time
 from typing import Callable, List, Optional, Sequence
 
 from ar4_description import ros_messages
@@ -29,6 +30,7 @@ from ar4_teleop.recording.commanded import StampClock
 from ar4_teleop.recording.episode import (
     Action, episode_summary, EpisodeStateMachine, Event, State, status_line, Transition)
 from ar4_teleop.recording.features import FPS
+from ar4_teleop.recording.outcome import label as outcome_label
 from ar4_teleop.recording.sync import FrameAssembler
 from ar4_teleop.recording.writer import DatasetError, DatasetWriter, SavedEpisode
 import numpy as np
@@ -45,7 +47,11 @@ class RecordingSession:
                  fps: int = FPS, max_duration_s: float = 60.0, state_tolerance_s: float = 0.05,
                  gap_policy: str = 'flag', log: Callable[[str], None] = print,
                  home: Optional[Callable[[], None]] = None,
-                 joint_names: Optional[Sequence[str]] = None, resize_images: bool = False):
+                 joint_names: Optional[Sequence[str]] = None, resize_images: bool = False,
+                 announce: Optional[Callable[[str], None]] = None,
+                 live_view: Optional[Callable[[dict, int, int], None]] = None,
+                 reset_scene: Optional[Callable[[], None]] = None, reset_time_s: float = 0.0,
+                 wall_clock: Callable[[], float] = time.monotonic):
         if gap_policy not in GAP_POLICIES:
             raise ValueError(f'gap policy must be one of {", ".join(GAP_POLICIES)}')
         if not task or not task.strip():
@@ -73,6 +79,20 @@ class RecordingSession:
         self.discarded = 0
         self.last_discard = ''
         self._episode_index = writer.next_episode_index
+        #: Speaks a short prompt without blocking (recording.announce), or None for silence.
+        self.announce = announce or (lambda text: None)
+        #: Shown each written frame with its episode and frame index (recording.live_view).
+        self.live_view = live_view
+        #: Puts the scene back after a save or discard (new cubes, arm home), or None.
+        self.reset_scene = reset_scene
+        if reset_time_s < 0:
+            raise ValueError('reset_time_s must be >= 0 (0: no timed reset phase)')
+        self.reset_time_s = float(reset_time_s)
+        self.wall_clock = wall_clock
+        #: When the timed reset phase ends (clock seconds); no take is armed before it.
+        self.ready_at: Optional[float] = None
+        #: The mark of the open take: True success, False failure, None not marked.
+        self.outcome: Optional[bool] = None
 
     # ----------------------------------------------------------------- messages
     def reset_inputs(self) -> None:
@@ -168,6 +188,8 @@ class RecordingSession:
             return 0
         for frame in frames:
             self.writer.add_frame(frame)
+            if self.live_view is not None:
+                self.live_view(frame, self._episode_index, self.writer.frames_in_episode)
         if self.machine.limit_reached(self.frames / self.fps):
             self.handle(Event.LIMIT)
         return len(frames)
@@ -185,6 +207,11 @@ class RecordingSession:
 
     def handle(self, event: Event) -> Transition:
         """Apply an event: run the transition's actions and report it."""
+        if event is Event.ARM and self.state is State.IDLE and self.resetting:
+            left = self.ready_at - self.wall_clock()
+            message = f'resetting the scene: a take can be armed in {left:.0f} s'
+            self.log(f'[recorder] {message}')
+            return Transition(self.state, event, self.state, (), message, False)
         transition = self.machine.handle(event)
         if not transition.accepted:
             self.log(f'[recorder] {transition.message}')
@@ -193,12 +220,52 @@ class RecordingSession:
             getattr(self, f'_do_{action.value}')()
         if Action.SAVE not in transition.actions and Action.DISCARD not in transition.actions:
             self.log(f'[recorder] {transition.message}')
+        if event in (Event.SAVE, Event.DISCARD):
+            self._reset_between_episodes()
         return transition
+
+    @property
+    def resetting(self) -> bool:
+        """Return True during the timed reset phase after a save or discard."""
+        return self.ready_at is not None and self.wall_clock() < self.ready_at
+
+    def _reset_between_episodes(self) -> None:
+        """Reset the scene (when a reset is wired), then open the timed phase or say ready."""
+        if self.reset_scene is not None:
+            self.announce('Reset the scene')
+            try:
+                self.reset_scene()
+            except Exception as error:  # noqa: B902 - a failed reset must not stop recording
+                self.log(f'[recorder] resetting the scene failed: {error}')
+        if self.reset_time_s > 0:
+            if self.reset_scene is None:
+                self.announce('Reset the scene')
+            self.ready_at = self.wall_clock() + self.reset_time_s
+            self.log(f'[recorder] reset phase: {self.reset_time_s:.0f} s before the next take')
+        elif self.reset_scene is not None:
+            self.announce('Ready')
+
+    def poll(self) -> None:
+        """Call periodically: announce readiness when the timed reset phase has ended."""
+        if self.ready_at is not None and not self.resetting:
+            self.ready_at = None
+            index = self.writer.next_episode_index
+            self.log(f'[recorder] ready: press R to record episode {index}')
+            self.announce('Ready')
 
     def _do_start(self) -> None:
         self.writer.discard_episode()
         self.assembler.start_episode()
         self._episode_index = self.writer.next_episode_index
+        self.outcome = None
+        self.ready_at = None
+        self.announce(f'Recording episode {self._episode_index}')
+
+    def _do_mark_success(self) -> None:
+        self.outcome = True
+
+    def _do_mark_failure(self) -> None:
+        self.outcome = False
 
     def _do_pause(self) -> None:
         # The take reached its length: images still waiting for their joint state lie beyond it.
@@ -218,6 +285,7 @@ class RecordingSession:
             f': {"; ".join(quality.messages)}' if quality.messages else '')
         self.log(episode_summary('discarded' + reason, self._episode_index, frames, self.fps,
                                  quality.summary()))
+        self.announce('Episode discarded')
 
     def _do_save(self) -> None:
         for frame in self.assembler.finish():
@@ -232,13 +300,17 @@ class RecordingSession:
         index, summary = self._episode_index, quality.summary()
         if quality.has_gaps:
             summary += ' -- WARNING: gaps in the timeline (' + '; '.join(quality.messages) + ')'
+        mark = self.outcome
+        if mark is not None:
+            summary += f', marked {outcome_label(mark)}'
         try:
-            future = self.writer.save_episode_async()
+            future = self.writer.save_episode_async(outcome=mark)
         except DatasetError as error:
             self.log(f'[recorder] episode {index} NOT saved: {error}')
             return
         self.saves.append(future)
         self.log(f'[recorder] saving episode {index} in the background...')
+        self.announce('Episode saved')
 
         def report(done: Future) -> None:
             error = done.exception()
@@ -261,5 +333,9 @@ class RecordingSession:
             index = self._episode_index
         else:
             index = self.writer.next_episode_index
-        return status_line(self.machine.state, index, self.frames, self.fps,
-                           self.writer.pending_saves)
+        mark = '' if self.outcome is None else outcome_label(self.outcome)
+        line = status_line(self.machine.state, index, self.frames, self.fps,
+                           self.writer.pending_saves, mark)
+        if self.machine.state is State.IDLE and self.resetting:
+            line += f' | resetting, {self.ready_at - self.wall_clock():.0f} s left'
+        return line

@@ -53,6 +53,7 @@ from typing import Callable, Dict, List, Optional, Union
 import warnings
 
 from ar4_teleop.recording import consolidate
+from ar4_teleop.recording import outcome as success_marks
 from ar4_teleop.recording.features import (
     ACTION_KEY, dataset_features, FPS, IMAGE_KEY, ROBOT_TYPE, STATE_KEY, TASK_KEY)
 import numpy as np
@@ -106,6 +107,8 @@ class _Take:
     actions: List[np.ndarray] = field(default_factory=list)
     tasks: List[str] = field(default_factory=list)
     writes: List[Future] = field(default_factory=list)
+    #: The success mark the user gave the take (None: not marked); see ``recording.outcome``.
+    outcome: Optional[bool] = None
 
     @property
     def frames(self) -> int:
@@ -667,9 +670,11 @@ class DatasetWriter:
                 except OSError:
                     pass  # not empty: another take is staged there
 
-    def save_episode_async(self) -> 'Future[SavedEpisode]':
+    def save_episode_async(self, outcome: Optional[bool] = None) -> 'Future[SavedEpisode]':
         """
         Hand the current take to the background saver and return at once.
+
+        ``outcome`` (True success, False failure, None not marked) is stored with the episode.
 
         The future resolves to a SavedEpisode once the episode is durable on disk, or raises
         what went wrong. The next take may start immediately.
@@ -680,15 +685,16 @@ class DatasetWriter:
         take, self._take = self._take, None
         if take is None or take.frames == 0:
             raise DatasetError('nothing to save: the episode has no frames')
+        take.outcome = outcome
         future: 'Future[SavedEpisode]' = Future()
         with self._lock:
             self._pending += 1
         self._jobs.put((take, future))
         return future
 
-    def save_episode(self) -> SavedEpisode:
+    def save_episode(self, outcome: Optional[bool] = None) -> SavedEpisode:
         """Save the current take and wait until it is durable; return what was saved."""
-        return self.save_episode_async().result()
+        return self.save_episode_async(outcome).result()
 
     def wait_for_saves(self, timeout: Optional[float] = None) -> bool:
         """Wait until every pending save has finished; return False on timeout."""
@@ -759,6 +765,14 @@ class DatasetWriter:
         }
         dataset.save_episode(episode_data=buffer)
         dataset.finalize()
+        try:
+            if take.outcome is not None:
+                success_marks.mark(self.root, {index: take.outcome})
+            # Stock loading casts every episodes file to one schema: once one episode is
+            # marked, all files carry the columns. Without any mark nothing is written.
+            success_marks.complete(self.root)
+        except (OSError, ValueError, KeyError) as error:  # the episode itself is saved
+            self.log(f'[dataset] episode {index} saved, but its mark was not: {error}')
         self._remove_staged(take)
         self._backup_metadata()
         total = dataset.meta.total_episodes
@@ -798,6 +812,8 @@ class DatasetWriter:
         if self._failure is not None:
             return  # the backups may be what the next open needs to repair the dataset
         if self._saved_total and self.consolidate_on_close:
+            # Consolidation concatenates the episodes files: no row may lack the mark columns.
+            success_marks.complete(self.root)
             self._consolidate()
         for relative in (INFO_PATH, TASKS_PATH):
             for suffix in (BACKUP_SUFFIX, BACKUP_SUFFIX + '.tmp', '.tmp'):
