@@ -85,3 +85,36 @@ def check_choice(name: str, value, choices: Sequence) -> None:
     if value not in choices:
         raise ConfigError(f'parameter {name} must be one of {", ".join(map(str, choices))}, '
                           f'got {value!r}')
+
+
+def run_one_shot_node(node_name: str, make_node: Callable[[], object], rclpy,
+                      shutdown_errors: Tuple[Type[BaseException], ...] = (),
+                      args: Optional[Sequence[str]] = None,
+                      config_errors: Tuple[Type[BaseException], ...] = (ConfigError,),
+                      stderr: Optional[TextIO] = None) -> int:
+    """
+    Run a node that does one job and reports its exit status through ``node.finished``.
+
+    The node's ``finished`` future (rclpy.task.Future) gets the status; spinning stops when it
+    is done. Ctrl-C or an external shutdown before that gives 1, a configuration error 2 with
+    its one line on stderr, as in :func:`run_node`.
+    """
+    stream = stderr if stderr is not None else sys.stderr
+    rclpy.init(args=args)
+    node = None
+    status = 1
+    try:
+        node = make_node()
+        rclpy.spin_until_future_complete(node, node.finished)
+        if node.finished.done():
+            status = node.finished.result()
+    except (KeyboardInterrupt,) + tuple(shutdown_errors):
+        pass
+    except config_errors as error:
+        print(config_error_line(node_name, error), file=stream, flush=True)
+        status = EXIT_CONFIG
+    finally:
+        if node is not None:
+            node.destroy_node()
+        rclpy.try_shutdown()
+    return status

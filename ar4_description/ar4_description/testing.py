@@ -44,6 +44,12 @@ class RclpyStandIn:
         if self.spin_raises is not None:
             raise self.spin_raises
 
+    def spin_until_future_complete(self, node, future) -> None:
+        """Record the call, then end the spin the way the test asked (the node sets the result)."""
+        self.calls.append('spin_until_future_complete')
+        if self.spin_raises is not None:
+            raise self.spin_raises
+
     def try_shutdown(self) -> None:
         """Record the call."""
         self.calls.append('try_shutdown')

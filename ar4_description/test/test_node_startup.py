@@ -14,10 +14,12 @@
 
 """run_node with the rclpy stand-in (the ROS graph cannot exist here)."""
 
+from concurrent.futures import Future
 import io
 
 from ar4_description.node_startup import (
-    check_choice, config_error_line, ConfigError, EXIT_CONFIG, EXIT_OK, run_node)
+    check_choice, config_error_line, ConfigError, EXIT_CONFIG, EXIT_OK, run_node,
+    run_one_shot_node)
 from ar4_description.testing import ExternalShutdownStandIn, RclpyStandIn
 import pytest
 
@@ -78,3 +80,28 @@ def test_check_choice_names_the_parameter_and_the_choices():
     with pytest.raises(ConfigError, match="action_source must be one of command, next_state, "
                                           "got 'velocity'"):
         check_choice('action_source', 'velocity', ('command', 'next_state'))
+
+
+class OneShotNode(FakeNode):
+    """A one-shot node whose job sets ``finished`` when it is built (stand-in for a Future)."""
+
+    def __init__(self, calls, status=None):
+        super().__init__(calls)
+        self.finished = Future()
+        if status is not None:
+            self.finished.set_result(status)
+
+
+def test_a_one_shot_node_exits_with_its_status_or_1_when_interrupted():
+    rclpy = RclpyStandIn()
+    assert run_one_shot_node('ready', lambda: OneShotNode(rclpy.calls, 0), rclpy) == 0
+    assert rclpy.calls == ['init', 'spin_until_future_complete', 'destroy_node',
+                           'try_shutdown']
+    rclpy = RclpyStandIn(KeyboardInterrupt())
+    assert run_one_shot_node('ready', lambda: OneShotNode(rclpy.calls), rclpy) == 1
+    rclpy, err = RclpyStandIn(), io.StringIO()
+
+    def make():
+        raise ConfigError('the world has no table')
+    assert run_one_shot_node('add_objects', make, rclpy, stderr=err) == EXIT_CONFIG
+    assert err.getvalue() == 'add_objects: error: the world has no table\n'

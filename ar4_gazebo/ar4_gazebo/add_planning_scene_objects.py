@@ -27,6 +27,7 @@ import sys
 from types import SimpleNamespace
 import time
 
+from ar4_description.node_startup import run_one_shot_node
 from ar4_gazebo import planning_scene_objects
 from ar4_gazebo.world import DEFAULT_WORLD, load_world, WorldError
 from geometry_msgs.msg import Point, Polygon, Pose, Quaternion
@@ -112,23 +113,9 @@ class AddPlanningSceneObjects(Node):
 
 def main(args=None):
     """Add the objects; the exit status says whether move_group took them."""
-    rclpy.init(args=args)
-    node = None
-    code = 1
-    try:
-        node = AddPlanningSceneObjects()
-        rclpy.spin_until_future_complete(node, node.finished)
-        code = node.finished.result() if node.finished.done() else 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except (WorldError, ValueError) as error:
-        print(f'add_planning_scene_objects: error: {error}', file=sys.stderr, flush=True)
-        code = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_one_shot_node('add_planning_scene_objects', AddPlanningSceneObjects, rclpy,
+                             shutdown_errors=(ExternalShutdownException,), args=args,
+                             config_errors=(WorldError, ValueError))
 
 
 if __name__ == '__main__':

@@ -31,6 +31,7 @@ from types import SimpleNamespace
 import time
 
 from ar4_description import qos
+from ar4_description.node_startup import run_one_shot_node
 from ar4_description.homing import homing_trajectory, homing_trajectory_msg, HomingError
 from ar4_description.robot_constants import robot_constants
 from ar4_description.ros_messages import positions_by_name
@@ -199,23 +200,9 @@ class GoHomeAndReportReady(Node):
 
 def main(args=None):
     """Run the homing step; the exit status says whether the sim became ready."""
-    rclpy.init(args=args)
-    node = None
-    code = 1
-    try:
-        node = GoHomeAndReportReady()
-        rclpy.spin_until_future_complete(node, node.finished)
-        code = node.finished.result() if node.finished.done() else 1
-    except (KeyboardInterrupt, ExternalShutdownException):
-        pass
-    except ValueError as error:
-        print(f'go_home_and_report_ready: error: {error}', file=sys.stderr, flush=True)
-        code = 2
-    finally:
-        if node is not None:
-            node.destroy_node()
-        rclpy.try_shutdown()
-    return code
+    return run_one_shot_node('go_home_and_report_ready', GoHomeAndReportReady, rclpy,
+                             shutdown_errors=(ExternalShutdownException,), args=args,
+                             config_errors=(ValueError,))
 
 
 if __name__ == '__main__':
