@@ -191,6 +191,20 @@ class DeviceReader:
                 'and log in again')
 
 
+def apply_key_state(pressed: set, button: str, value) -> bool:
+    """
+    Apply an evdev key event to the set of pressed buttons; return True when it changed.
+
+    evdev key states: 0 released, 1 pressed, 2 auto-repeat (still pressed).
+    """
+    was_pressed = button in pressed
+    if value:
+        pressed.add(button)
+    else:
+        pressed.discard(button)
+    return was_pressed != bool(value)
+
+
 def _close(device):
     # A device that keeps a file open (the SpaceMouse's) closes it here, so that each replug
     # does not leak a descriptor; a close that fails changes nothing (the device is gone).

@@ -33,7 +33,8 @@ import sys
 import threading
 from typing import Dict, List, Optional, Sequence
 
-from ar4_teleop.device_reader import DeviceReader, DeviceUnavailable, Log
+from ar4_teleop.device_reader import (
+    apply_key_state, DeviceReader, DeviceUnavailable, Log)
 from ar4_teleop.gamepad import AxisCodec, DeviceConfig, GamepadMapping, GamepadState, TRIGGERS
 
 # 'auto' trigger ranges: the common 8-bit range first, widened to the xpad's 10-bit range.
@@ -91,14 +92,7 @@ class GamepadEventDecoder:
             self._axes[codec.control] = value
             return changed
         if ev_type == 'Key' and code in self.config.buttons:
-            button = self.config.buttons[code]
-            was_pressed = button in self._pressed
-            # evdev key states: 0 released, 1 pressed, 2 auto-repeat (still pressed).
-            if raw:
-                self._pressed.add(button)
-            else:
-                self._pressed.discard(button)
-            return was_pressed != bool(raw)
+            return apply_key_state(self._pressed, self.config.buttons[code], raw)
         if ev_type not in ('Sync', 'Misc'):
             self.ignored_codes.add(code)
         return False

@@ -70,7 +70,7 @@ import struct
 import time
 from typing import Callable, Dict, List, NamedTuple, Optional
 
-from ar4_teleop.device_reader import DeviceReader, Log
+from ar4_teleop.device_reader import apply_key_state, DeviceReader, Log
 from ar4_teleop.spacemouse import (
     AXES, DEVICE_AXES, SpaceMouseDeviceConfig, SpaceMouseMapping, SpaceMouseState)
 
@@ -137,14 +137,7 @@ class SpaceMouseEventDecoder:
                 self._relative_at.pop(code, None)
             return changed
         if kind == EV_KEY and code in self.config.buttons:
-            button = self.config.buttons[code]
-            was_pressed = button in self._pressed
-            # evdev key states: 0 released, 1 pressed, 2 auto-repeat (still pressed).
-            if raw:
-                self._pressed.add(button)
-            else:
-                self._pressed.discard(button)
-            return was_pressed != bool(raw)
+            return apply_key_state(self._pressed, self.config.buttons[code], raw)
         if kind != EV_MSC:
             self.ignored_codes.add((kind, code))
         return False
