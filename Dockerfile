@@ -44,6 +44,8 @@ COPY ar4_mujoco/package.xml ar4_mujoco/package.xml
 #   python3-venv python3-pip python3-dev
 #                               the venv below (with headers for any sdist pip has to build)
 #   python3-evdev               pynput's evdev (a lerobot dependency) without compiling it
+#   espeak-ng                   the recorder's spoken prompts (play_sounds) where
+#                               speech-dispatcher's spd-say is absent
 #   ros-jazzy-rmw-cyclonedds-cpp
 #                               alternative DDS (RMW_IMPLEMENTATION=rmw_cyclonedds_cpp) when
 #                               Fast DDS misbehaves between containers
@@ -56,6 +58,7 @@ RUN apt-get update \
         libegl1 libegl-mesa0 libgl1-mesa-dri libosmesa6-dev mesa-utils \
         python3-venv python3-pip python3-dev \
         python3-evdev \
+        espeak-ng \
         ros-jazzy-rmw-cyclonedds-cpp \
     && rm -rf /var/lib/apt/lists/*
 

@@ -6,7 +6,8 @@
 # recorder reading its keys (R/Y/B/N/H/Q) from this terminal, because `ros2 launch` does not pass
 # stdin on. The gamepad or SpaceMouse (TELEOP_DEVICE) works either way.
 # Settings come from the environment: TASK, HF_USERNAME, DATASET_NAME, MAX_EPISODE_DURATION,
-# JOINT_JOG, TELEOP_DEVICE, USE_SIM_TIME (docker-compose.yml gives the defaults). The dataset is
+# JOINT_JOG, TELEOP_DEVICE, USE_SIM_TIME, PLAY_SOUNDS, DISPLAY_DATA, DISPLAY_TARGET,
+# RESET_BETWEEN_EPISODES, RESET_TIME_S (docker-compose.yml gives the defaults). The dataset is
 # data/datasets/$HF_USERNAME/$DATASET_NAME, the folder the train service reads.
 #
 # Q, Ctrl-C, SIGTERM (docker compose stop) and SIGHUP (a closed terminal) all end the same way:
@@ -31,6 +32,26 @@ case "$teleop_device" in
   *) echo "record: TELEOP_DEVICE must be gamepad or spacemouse, got '${TELEOP_DEVICE}'" >&2
      exit 2 ;;
 esac
+# The recorder's session options (off by default): booleans are true or false.
+play_sounds="${PLAY_SOUNDS:-false}"
+display_data="${DISPLAY_DATA:-false}"
+display_target="${DISPLAY_TARGET:-rerun+http://127.0.0.1:9876/proxy}"
+reset_between_episodes="${RESET_BETWEEN_EPISODES:-false}"
+for setting in PLAY_SOUNDS:"$play_sounds" DISPLAY_DATA:"$display_data" \
+    RESET_BETWEEN_EPISODES:"$reset_between_episodes"; do
+  case "${setting#*:}" in
+    true|false) ;;
+    *) echo "record: ${setting%%:*} must be true or false, got '${setting#*:}'" >&2
+       exit 2 ;;
+  esac
+done
+# reset_time_s is a float as well: "5" must reach it as 5.0.
+if ! reset_time_s="$(python3 -c 'import sys; print(float(sys.argv[1]))' \
+    "${RESET_TIME_S:-0}" 2>/dev/null)"; then
+  echo "record: RESET_TIME_S must be a number of seconds (0: no timed reset phase), got" \
+    "'${RESET_TIME_S}'" >&2
+  exit 2
+fi
 # Seconds (whole) ros2 launch gets to stop its nodes after SIGINT before what is left is killed;
 # launch itself sends SIGTERM after 5 s and SIGKILL 5 s later (launch/actions/execute_local.py,
 # sigterm_timeout and sigkill_timeout).
@@ -112,6 +133,11 @@ trap '' HUP
   -p "hf_username:=$(yaml_string "$hf_username")" \
   -p "dataset_name:=$(yaml_string "$dataset_name")" \
   -p "max_episode_duration:=${max_duration}" \
+  -p "play_sounds:=${play_sounds}" \
+  -p "display_data:=${display_data}" \
+  -p "display_target:=$(yaml_string "$display_target")" \
+  -p "reset_between_episodes:=${reset_between_episodes}" \
+  -p "reset_time_s:=${reset_time_s}" \
   -p keyboard:=true \
   -p "use_sim_time:=${use_sim_time}" <&0 &
 recorder_pid=$!

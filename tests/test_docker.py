@@ -52,6 +52,8 @@ _spec.loader.exec_module(checks)
 
 # The services and the variables users set, as the README documents them (keep in sync).
 SERVICES = {'sim', 'record', 'infer', 'train', 'train-gpu', 'test'}
+# The recorder's live view by default connects to a Rerun viewer on this machine.
+DISPLAY_TARGET = 'rerun+http://127.0.0.1:9876/proxy'
 USER_VARIABLES = {
     'ROS_DOMAIN_ID': '42', 'RMW_IMPLEMENTATION': 'rmw_fastrtps_cpp', 'USE_SIM_TIME': 'true',
     'DISPLAY': ':0', 'GUI': 'true', 'RVIZ': 'true', 'HEADLESS_RENDERING': 'true',
@@ -61,18 +63,24 @@ USER_VARIABLES = {
     'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false', 'TELEOP_DEVICE': 'gamepad',
     'CHECKPOINT': 'data/checkpoints/ar4_pick_place', 'POLICY_DEVICE': 'cpu',
     'DATASET_NAME': 'ar4_pick_place', 'MUJOCO_GL': 'egl',
+    'PLAY_SOUNDS': 'false', 'DISPLAY_DATA': 'false',
+    'DISPLAY_TARGET': DISPLAY_TARGET,
+    'RESET_BETWEEN_EPISODES': 'false', 'RESET_TIME_S': '0',
 }
 RECORD_ENVIRONMENT = {
     'TASK': 'place the teal cube on the top shelf', 'HF_USERNAME': 'local',
     'DATASET_NAME': 'ar4_pick_place', 'MAX_EPISODE_DURATION': '60', 'JOINT_JOG': 'false',
-    'TELEOP_DEVICE': 'gamepad',
+    'TELEOP_DEVICE': 'gamepad', 'PLAY_SOUNDS': 'false', 'DISPLAY_DATA': 'false',
+    'DISPLAY_TARGET': DISPLAY_TARGET, 'RESET_BETWEEN_EPISODES': 'false', 'RESET_TIME_S': '0',
 }
 # The dataset folder of the seed workflow, data/datasets/<HF_USERNAME>/ar4_pick_place/.
 DATASET_NAME = 'ar4_pick_place'
 # Ubuntu Noble packages the Dockerfile installs that no rosdep rule names (rosdep's database
-# lists only what some ROS package depends on). All three are Mesa's runtime EGL/GL pieces,
-# in Noble's main archive (packages.ubuntu.com/noble): MuJoCo's EGL backend loads them.
-KNOWN_NOBLE_PACKAGES = {'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri'}
+# lists only what some ROS package depends on). The first three are Mesa's runtime EGL/GL
+# pieces, in Noble's main archive (packages.ubuntu.com/noble): MuJoCo's EGL backend loads them.
+# espeak-ng is the speech synthesizer's command line (Noble main, source espeak-ng; rosdep
+# names only its library, libespeak-ng1): the recorder's spoken prompts.
+KNOWN_NOBLE_PACKAGES = {'libegl1', 'libegl-mesa0', 'libgl1-mesa-dri', 'espeak-ng'}
 
 
 @pytest.fixture(scope='module')
@@ -569,7 +577,9 @@ class RecordRun:
 def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_quits(tmp_path):
     run = RecordRun(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
                     DATASET_NAME='shelf_v2', MAX_EPISODE_DURATION='45', JOINT_JOG='true',
-                    TELEOP_DEVICE='spacemouse', FAKE_RECORDER_EXIT='0')
+                    TELEOP_DEVICE='spacemouse', PLAY_SOUNDS='true', DISPLAY_DATA='true',
+                    DISPLAY_TARGET='data/live.rrd', RESET_BETWEEN_EPISODES='true',
+                    RESET_TIME_S='5', FAKE_RECORDER_EXIT='0')
     status, stderr = run.finish()
     assert status == 0, stderr
     launch = run.text('launch.args').split('\n')
@@ -582,7 +592,9 @@ def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_qu
     parameters = [argv[i + 1] for i, word in enumerate(argv) if word == '-p']
     assert parameters == ["task:='stack: it''s red'", "hf_username:='1234'",
                           "dataset_name:='shelf_v2'", 'max_episode_duration:=45.0',
-                          'keyboard:=true', 'use_sim_time:=true']
+                          'play_sounds:=true', 'display_data:=true',
+                          "display_target:='data/live.rrd'", 'reset_between_episodes:=true',
+                          'reset_time_s:=5.0', 'keyboard:=true', 'use_sim_time:=true']
     # The parameter values parse back (as ROS does, in YAML) to the strings the user gave.
     assert yaml.safe_load(parameters[0].split(':=', 1)[1]) == "stack: it's red"
     assert yaml.safe_load(parameters[1].split(':=', 1)[1]) == '1234'
@@ -654,6 +666,9 @@ def test_record_script_defaults_and_bad_duration(tmp_path):
     assert "task:='place the teal cube on the top shelf'" in argv
     assert "hf_username:='local'" in argv and 'max_episode_duration:=60.0' in argv
     assert f"dataset_name:='{DATASET_NAME}'" in argv
+    for off in ('play_sounds:=false', 'display_data:=false', f"display_target:='{DISPLAY_TARGET}'",
+                'reset_between_episodes:=false', 'reset_time_s:=0.0'):
+        assert off in argv, off
     assert 'device:=gamepad' in run.text('launch.args').split('\n')
     mouse = tmp_path / 'mouse'
     mouse.mkdir()
@@ -668,3 +683,17 @@ def test_record_script_defaults_and_bad_duration(tmp_path):
     assert status == 2
     assert 'MAX_EPISODE_DURATION must be a number' in stderr
     assert not (bad / 'launch.args').exists() and not (bad / 'recorder_node.json').exists()
+
+
+@pytest.mark.parametrize('variable, value, message', [
+    ('PLAY_SOUNDS', 'yes', "PLAY_SOUNDS must be true or false, got 'yes'"),
+    ('DISPLAY_DATA', '1', "DISPLAY_DATA must be true or false, got '1'"),
+    ('RESET_BETWEEN_EPISODES', 'on', "RESET_BETWEEN_EPISODES must be true or false, got 'on'"),
+    ('RESET_TIME_S', 'soon', 'RESET_TIME_S must be a number of seconds'),
+])
+def test_record_script_refuses_bad_session_options(tmp_path, variable, value, message):
+    run = RecordRun(tmp_path, **{variable: value})
+    status, stderr = run.finish()
+    assert status == 2 and message in stderr and stderr.count('\n') == 1
+    assert not (tmp_path / 'launch.args').exists()
+    assert not (tmp_path / 'recorder_node.json').exists()

@@ -17,7 +17,9 @@ The recorder node: a thin ROS shell around ar4_teleop.recording.session.Recordin
 
 Keyboard control (R arm, Y save, B/N discard, H home, Q or Ctrl-C quit) works in the terminal the
 node runs in: run it in the foreground with ``ros2 run`` (``ros2 launch`` does not forward stdin).
-The gamepad's X, Y, B and Start arrive on /episode_control from the teleop node.
+The gamepad's X, Y, B and Start arrive on /episode_control from the teleop node. Voice prompts,
+the Rerun live view and the scene reset between episodes are off unless asked for
+(recording.session_options).
 
 Every parameter is read once, at start-up (read-only). A configuration the recorder cannot start
 with (an unknown action_source, a number out of range, a dataset it cannot open or resume) ends
@@ -37,6 +39,8 @@ from ar4_description.node_startup import check_choice, ConfigError, run_node
 from ar4_teleop.recording.episode import CONTROL_MAP, control_event, decode_keys, Event, State
 from ar4_teleop.recording.features import FPS
 from ar4_teleop.recording.session import GAP_POLICIES, RecordingSession
+from ar4_teleop.recording.session_options import (
+    build_options, check_options, DEFAULT_DISPLAY_TARGET)
 from ar4_teleop.recording.sync import ACTION_SOURCES
 from ar4_teleop.recording.writer import DatasetError, DatasetWriter, default_dataset_root
 from rcl_interfaces.msg import FloatingPointRange, IntegerRange, ParameterDescriptor
@@ -82,6 +86,16 @@ PARAMETERS = {
                       None),
     'homing_topic': ('/ar4_teleop/homing', 'std_msgs/Bool: the teleop is homing (latched)',
                      None),
+    'play_sounds': (False, 'speak the prompts (recording, saved, discarded, reset, ready) with '
+                    'spd-say or espeak-ng', None),
+    'display_data': (False, 'show the written frames live in Rerun (display_target)', None),
+    'display_target': (DEFAULT_DISPLAY_TARGET, 'a rerun+http://HOST:PORT/proxy viewer (default: '
+                       'one on this machine), serve (gRPC 9876 and web viewer 9090 on every '
+                       'interface) or a .rrd file', None),
+    'reset_between_episodes': (False, 'after a save or discard, home the arm and reset the '
+                               'cubes with a new seed (ros2 run ar4_gazebo reset_cubes)', None),
+    'reset_time_s': (0.0, 'seconds after a save or discard before the next take can be armed',
+                     (0.0, 3600.0)),
 }
 # Bad configuration: exit status 2 with one line. rclpy's ParameterException covers an override
 # of the wrong type or out of its range, refused while declaring (rclpy node.py
@@ -109,6 +123,7 @@ def check_parameters(values: Mapping[str, object]) -> None:
     if not name or '/' in name or name in ('.', '..'):
         raise ConfigError(f'parameter dataset_name must be a plain folder name, got {name!r} '
                           '(give a path as dataset_root)')
+    check_options(values)
 
 
 def parameter_descriptor(description: str, limits: Optional[Tuple]) -> ParameterDescriptor:
@@ -134,12 +149,16 @@ class RecorderNode(Node):
         self.keyboard, self.push = values['keyboard'], values['push_to_hub']
         dataset_root = values['dataset_root'] or str(default_dataset_root(
             values['dataset_name'], values['hf_username'] or None))
+        # Before the dataset is opened (a live view that cannot start is a ConfigError). Off by
+        # default: an option that is off imports and starts nothing (recording.session_options).
+        self.options = build_options(values, self._info, self._home,
+                                     lambda: self.session.machine.homing)
         self.writer = DatasetWriter.open(dataset_root, fps=values['fps'], log=self._info)
         self.session = RecordingSession(
             self.writer, values['task'], action_source=values['action_source'],
             fps=values['fps'], max_duration_s=values['max_episode_duration'],
             state_tolerance_s=values['state_tolerance'], gap_policy=values['gap_policy'],
-            log=self._info, home=self._home)
+            log=self._info, home=self._home, **self.options.session_arguments())
         # Best effort: a late camera frame is worth nothing; a reliable publisher still matches.
         self.create_subscription(Image, values['image_topic'], self.session.on_image,
                                  qos_profile_sensor_data)
@@ -206,6 +225,13 @@ class RecorderNode(Node):
         if event is None:
             self._info(f'unknown /episode_control request {msg.data!r}')
             return
+        self._handle(event)
+
+    def _handle(self, event: Event) -> None:
+        refusal = self.options.refusal(event)  # no take while the scene is being reset
+        if refusal is not None:
+            self._info(refusal)
+            return
         self.session.handle(event)
 
     def _tick(self) -> None:
@@ -215,9 +241,10 @@ class RecorderNode(Node):
                 if not data:
                     break
                 for event in decode_keys(data):
-                    self.session.handle(event)
+                    self._handle(event)
                     if event is Event.QUIT:
                         raise KeyboardInterrupt
+        self.session.poll()  # the end of a timed reset phase: "ready"
         self._publish_state()
         self._write('\r\033[K' + self.session.status())
 
@@ -241,6 +268,7 @@ class RecorderNode(Node):
                                f'{self.writer.root}; retry with: huggingface-cli upload '
                                f'{self.writer.repo_id} {self.writer.root} --repo-type dataset')
         finally:
+            self.options.close()
             if self._terminal is not None:
                 try:
                     termios.tcsetattr(sys.stdin, termios.TCSADRAIN, self._terminal)

@@ -24,7 +24,7 @@ same terminal: that is what the compose ``record`` service does (docker/record.s
 the same executable directly, so that it can pass a stop signal on to it).
 
 Environment variables give the defaults: TASK, HF_USERNAME, MAX_EPISODE_DURATION, JOINT_JOG,
-TELEOP_DEVICE.
+TELEOP_DEVICE, PLAY_SOUNDS, DISPLAY_DATA, DISPLAY_TARGET, RESET_BETWEEN_EPISODES, RESET_TIME_S.
 Every parameter value is typed: launch_ros reads a bare substitution as YAML
 (launch_ros/utilities/evaluate_parameters.py), so a task such as "stack: red on blue" would be
 a mapping and an HF_USERNAME of 1234 an integer.
@@ -74,6 +74,24 @@ def generate_launch_description():
         DeclareLaunchArgument('action_source', choices=ACTION_SOURCES, default_value='command',
                               description='what the action of a frame is: the commanded '
                               'target, the next state or the state.'),
+        DeclareLaunchArgument('play_sounds', choices=BOOLEAN, default_value=EnvironmentVariable(
+            'PLAY_SOUNDS', default_value='false'),
+            description='speak the recorder prompts (spd-say or espeak-ng).'),
+        DeclareLaunchArgument('display_data', choices=BOOLEAN, default_value=EnvironmentVariable(
+            'DISPLAY_DATA', default_value='false'),
+            description='show the recorded frames live in Rerun (display_target).'),
+        DeclareLaunchArgument('display_target', default_value=EnvironmentVariable(
+            'DISPLAY_TARGET', default_value='rerun+http://127.0.0.1:9876/proxy'),
+            description='serve (gRPC 9876 + web viewer http://localhost:9090), a '
+            'rerun+http://HOST:PORT/proxy URL or a .rrd file.'),
+        DeclareLaunchArgument('reset_between_episodes', choices=BOOLEAN,
+                              default_value=EnvironmentVariable(
+                                  'RESET_BETWEEN_EPISODES', default_value='false'),
+                              description='after a save or discard, home the arm and reset the '
+                              'cubes with a new seed.'),
+        DeclareLaunchArgument('reset_time_s', default_value=EnvironmentVariable(
+            'RESET_TIME_S', default_value='0.0'),
+            description='seconds after a save or discard before the next take can be armed.'),
         DeclareLaunchArgument('with_recorder', choices=BOOLEAN, default_value='true',
                               description='start recorder_node here (gamepad control only); '
                               'false: run it with ros2 run for keyboard control.'),
@@ -101,6 +119,13 @@ def generate_launch_description():
             'max_episode_duration': ParameterValue(
                 LaunchConfiguration('max_episode_duration'), value_type=float),
             'action_source': ParameterValue(LaunchConfiguration('action_source'), value_type=str),
+            'play_sounds': ParameterValue(LaunchConfiguration('play_sounds'), value_type=bool),
+            'display_data': ParameterValue(LaunchConfiguration('display_data'), value_type=bool),
+            'display_target': ParameterValue(LaunchConfiguration('display_target'),
+                                             value_type=str),
+            'reset_between_episodes': ParameterValue(
+                LaunchConfiguration('reset_between_episodes'), value_type=bool),
+            'reset_time_s': ParameterValue(LaunchConfiguration('reset_time_s'), value_type=float),
             'keyboard': False,
             'use_sim_time': ParameterValue(LaunchConfiguration('use_sim_time'), value_type=bool),
         }])

@@ -138,6 +138,37 @@ def test_record_launch_arguments_with_fixed_values_declare_them():
             assert argument['default'] in argument['choices'], name
 
 
+# The recorder's session options: launch argument, its type, environment variable, default.
+SESSION_OPTIONS = {
+    'play_sounds': ('bool', 'PLAY_SOUNDS', 'false'),
+    'display_data': ('bool', 'DISPLAY_DATA', 'false'),
+    'display_target': ('str', 'DISPLAY_TARGET', 'rerun+http://127.0.0.1:9876/proxy'),
+    'reset_between_episodes': ('bool', 'RESET_BETWEEN_EPISODES', 'false'),
+    'reset_time_s': ('float', 'RESET_TIME_S', '0.0'),
+}
+
+
+def _argument_default(path: Path, name: str) -> ast.expr:
+    tree = ast.parse(path.read_text())
+    (declare,) = [node for node in ast.walk(tree) if isinstance(node, ast.Call)
+                  and call_name(node) == 'DeclareLaunchArgument'
+                  and ast.literal_eval(node.args[0]) == name]
+    return {keyword.arg: keyword.value for keyword in declare.keywords}['default_value']
+
+
+@pytest.mark.parametrize('name', SESSION_OPTIONS)
+def test_record_launch_passes_the_session_options_typed_with_environment_defaults(name):
+    kind, variable, default = SESSION_OPTIONS[name]
+    assert node_parameter_types(RECORD_LAUNCH)['recorder_node'][name] == kind
+    expected_choices = BOOLEAN if kind == 'bool' else None
+    assert declared_arguments(RECORD_LAUNCH)[name]['choices'] == expected_choices
+    given = _argument_default(RECORD_LAUNCH, name)
+    assert call_name(given) == 'EnvironmentVariable'
+    assert ast.literal_eval(given.args[0]) == variable
+    assert {keyword.arg: ast.literal_eval(keyword.value)
+            for keyword in given.keywords} == {'default_value': default}
+
+
 def test_record_launch_passes_the_device_as_a_string_defaulting_to_teleop_device():
     teleop = node_parameter_types(RECORD_LAUNCH)['teleop_node']
     assert teleop['device'] == 'str'

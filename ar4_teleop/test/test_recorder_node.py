@@ -27,11 +27,13 @@ import importlib
 import importlib.util
 from pathlib import Path
 import sys
+import time
 from types import ModuleType, SimpleNamespace
 
 from ar4_description.node_startup import ConfigError, EXIT_CONFIG, EXIT_OK
 from ar4_description.testing import ExternalShutdownStandIn, RclpyStandIn
-from ar4_teleop.recording.episode import Event
+from ar4_teleop.recording.episode import Event, State
+from ar4_teleop.recording.session_options import DEFAULT_DISPLAY_TARGET
 import pytest
 from rosbags.typesys import get_types_from_msg, get_typestore, Stores
 
@@ -219,6 +221,10 @@ def defaults(recorder, **values):
     ({'task': '  '}, 'parameter task must not be empty'),
     ({'dataset_name': 'alice/demos'}, "parameter dataset_name must be a plain folder name, "
                                       "got 'alice/demos'"),
+    ({'display_target': 'screen'}, "parameter display_target must be 'serve', a "
+                                   "rerun+http://HOST:PORT/proxy URL or a path ending in .rrd, "
+                                   "got 'screen'"),
+    ({'reset_time_s': -1.0}, 'parameter reset_time_s must be a number in [0.0, 3600.0], got -1.0'),
 ])
 def test_check_parameters_names_the_parameter_and_what_it_accepts(ros, values, message):
     ros.recorder.check_parameters(defaults(ros.recorder))
@@ -237,7 +243,17 @@ def test_parameters_are_read_only_and_numbers_have_their_ranges(ros, graph, tmp_
     assert (fps.from_value, fps.to_value) == (1, 120)
     tolerance = node.descriptors['state_tolerance'].floating_point_range[0]
     assert (tolerance.from_value, tolerance.to_value) == (0.001, 1.0)
+    reset_time = node.descriptors['reset_time_s'].floating_point_range[0]
+    assert (reset_time.from_value, reset_time.to_value) == (0.0, 3600.0)
     node.close()
+
+
+def test_the_session_options_are_off_by_default(ros):
+    values = defaults(ros.recorder)
+    assert {name: values[name] for name in ('play_sounds', 'display_data', 'display_target',
+                                            'reset_between_episodes', 'reset_time_s')} == {
+        'play_sounds': False, 'display_data': False, 'display_target': DEFAULT_DISPLAY_TARGET,
+        'reset_between_episodes': False, 'reset_time_s': 0.0}
 
 
 # --- exit status: one line and 2 for a configuration, through run_node ----------------------
@@ -258,6 +274,28 @@ def test_an_override_rclpy_refuses_is_exit_2_too(ros, graph, capsys):
     assert ros.recorder.main() == EXIT_CONFIG
     assert capsys.readouterr().err == (
         'recorder_node: error: Invalid parameter value (500) for parameter: fps\n')
+
+
+@pytest.mark.parametrize('overrides, line', [
+    ({'display_target': 'window'}, "parameter display_target must be 'serve', a "
+                                   "rerun+http://HOST:PORT/proxy URL or a path ending in .rrd, "
+                                   "got 'window'"),
+    ({'display_data': True, 'display_target': '/no/such/folder/live.rrd'},
+     "parameter display_target: folder /no/such/folder does not exist (for "
+     "'/no/such/folder/live.rrd')"),
+    ({'reset_time_s': -1.0}, 'Invalid parameter value (-1.0) for parameter: reset_time_s'),
+    ({'reset_time_s': 5}, 'Invalid parameter value (5) for parameter: reset_time_s'),
+    ({'play_sounds': 'yes'}, 'Invalid parameter value (yes) for parameter: play_sounds'),
+    ({'reset_between_episodes': 1},
+     'Invalid parameter value (1) for parameter: reset_between_episodes'),
+])
+def test_a_bad_session_option_is_one_line_and_exit_2(ros, graph, tmp_path, capsys,
+                                                     overrides, line):
+    root = tmp_path / 'never'
+    graph.overrides = {'dataset_root': str(root), 'keyboard': False, **overrides}
+    assert ros.recorder.main() == EXIT_CONFIG
+    assert capsys.readouterr().err == f'recorder_node: error: {line}\n'
+    assert not root.exists()
 
 
 def test_a_dataset_that_cannot_be_opened_is_exit_2(ros, graph, tmp_path, capsys):
@@ -335,6 +373,70 @@ def test_a_refused_go_home_is_logged_with_its_reason(ros, node):
     client.ready = False
     assert home() == [
         ('info', 'homing unavailable: /ar4_teleop/go_home is not offered (teleop running?)')]
+
+
+def test_without_options_the_session_gets_no_announcer_live_view_or_reset(node):
+    assert node.options.session_arguments() == {
+        'announce': None, 'live_view': None, 'reset_scene': None, 'reset_time_s': 0.0}
+    assert node.session.live_view is None and node.session.reset_scene is None
+    assert node.session.reset_time_s == 0.0
+
+
+def test_with_options_the_session_speaks_shows_and_resets_the_scene(ros, graph, tmp_path,
+                                                                    monkeypatch):
+    # Real pieces: the Announcer thread (speaking into a list), a LiveView writing an .rrd, and
+    # the reset command run as a program named ros2 on PATH (standing in for the ROS CLI).
+    from ar4_teleop.recording import announce, session_options
+
+    spoken = []
+    monkeypatch.setattr(announce, 'default_speech', lambda log: spoken.append)
+    monkeypatch.setattr(session_options, 'HOMING_START_S', 0.1)
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    # It holds the reset until the test writes ros2.go.
+    (bin_dir / 'ros2').write_text('#!/bin/sh\necho "$@" >> "$0.calls"\n'
+                                  'for i in $(seq 100); do [ -e "$0.go" ] && exit 0; sleep 0.1; '
+                                  'done\nexit 1\n')
+    (bin_dir / 'ros2').chmod(0o755)
+    monkeypatch.setenv('PATH', f'{bin_dir}:/usr/bin:/bin')
+    live = tmp_path / 'live.rrd'
+    graph.overrides = {'dataset_root': str(tmp_path / 'ds'), 'keyboard': False,
+                       'play_sounds': True, 'display_data': True, 'display_target': str(live),
+                       'reset_between_episodes': True, 'reset_time_s': 0.5}
+    node = ros.recorder.RecorderNode()
+    session = node.session
+    assert session.announce == node.options.announcer.say
+    assert session.live_view is node.options.live_view and session.live_view.view is not None
+    assert session.reset_scene is node.options.reset_scene and session.reset_time_s == 0.5
+    # A take discarded: the arm is sent home, the cubes reset with a seed, a timed reset phase.
+    node.session.handle(Event.ARM)
+    node.session.handle(Event.DISCARD)
+    assert len(node.clients['/ar4_teleop/go_home'].futures) == 1
+    assert session.resetting  # the timed phase, reset_time_s
+    # No take is armed while the scene is being reset, even once the timed phase is over.
+    deadline = time.monotonic() + 10
+    while not (bin_dir / 'ros2.calls').exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    session.ready_at = session.wall_clock() - 1
+    control = node.subscriptions['/episode_control'][1]
+    control(sys.modules['std_msgs.msg'].String(data='arm'))
+    assert session.state is State.IDLE and node.logged[-1] == (
+        'info', '[recorder] the scene is being reset: arm the next take once it is back')
+    (bin_dir / 'ros2.go').touch()
+    session.reset_scene.join(10)
+    assert ('info', '[recorder] scene reset: the arm is home and the cubes are back') in (
+        node.logged)
+    seed = session.reset_scene.seeds_used[-1]
+    assert (bin_dir / 'ros2.calls').read_text() == f'run ar4_gazebo reset_cubes --seed {seed}\n'
+    assert ('info', f'[recorder] resetting the cubes with seed {seed}') in node.logged
+    # The status timer ends the reset phase once its time is up: "Ready".
+    period, tick = node.timers[-1]
+    tick()
+    assert not session.resetting and session.ready_at is None
+    node.close()
+    assert spoken == ['Recording episode 0', 'Episode discarded', 'Reset the scene', 'Ready']
+    assert not node.options.announcer._thread.is_alive()
+    assert live.stat().st_size > 0 and node.options.live_view.view is None
 
 
 def test_record_launch_passes_each_recorder_parameter_with_its_declared_type(ros):
