@@ -49,6 +49,9 @@ BUTTONS = ('a', 'b', 'x', 'y', 'left_bumper', 'right_bumper', 'back', 'start', '
            'left_stick', 'right_stick')
 CONTROLS = AXES + BUTTONS
 BUTTON_ACTIONS = ('gripper_open', 'arm', 'save', 'discard', 'home')
+#: Actions a mapping may leave unbound (mapping files written before they existed stay valid):
+#: marking the take a success or a failure, sent to the recorder on /episode_control.
+OPTIONAL_BUTTON_ACTIONS = ('success', 'failure')
 
 CONTROL_LABELS = {
     'left_x': 'left stick X', 'left_y': 'left stick Y',
@@ -59,7 +62,9 @@ CONTROL_LABELS = {
     'right_stick': 'right stick click',
 }
 ACTION_LABELS = dict(KEY_ACTION_LABELS,
-                     gripper_open='hold: gripper open; release: gripper closed')
+                     gripper_open='hold: gripper open; release: gripper closed',
+                     success='mark the take a success (recorder)',
+                     failure='mark the take a failure (recorder)')
 
 
 @dataclass(frozen=True)
@@ -201,10 +206,13 @@ def parse_mapping(data, source: str = '<memory>',
         max_linear, max_angular = parse_max_speed(data)
 
         buttons_section = parse_section(data, 'buttons', '')
-        check_keys(buttons_section, BUTTON_ACTIONS, 'buttons', 'action')
+        check_keys(buttons_section, BUTTON_ACTIONS + OPTIONAL_BUTTON_ACTIONS, 'buttons',
+                   'action')
         buttons = {}
-        for action in BUTTON_ACTIONS:
+        for action in BUTTON_ACTIONS + OPTIONAL_BUTTON_ACTIONS:
             if action not in buttons_section:
+                if action in OPTIONAL_BUTTON_ACTIONS:
+                    continue
                 raise MappingError(f'buttons: missing action {action!r}')
             buttons[action] = parse_control(buttons_section[action], f'buttons.{action}',
                                             BUTTONS)
@@ -283,7 +291,8 @@ class TeleopMapper:
             self._gripper.is_open = True
         elif buttons['gripper_open'] in released:
             self._gripper.is_open = False
-        events = [event for event in EVENTS if buttons[event] in newly_pressed]
+        events = [event for event in EVENTS + OPTIONAL_BUTTON_ACTIONS
+                  if event in buttons and buttons[event] in newly_pressed]
         events += apply_keys(keys, self._key_actions, self._gripper)
         return TeleopTick(command=self.command(state), gripper_target=self._gripper.take_change(),
                           events=tuple(events))
@@ -307,7 +316,9 @@ def control_map_rows(mapping: GamepadMapping) -> List[Tuple[str, str, str]]:
 def action_rows(mapping: GamepadMapping) -> List[Tuple[str, str]]:
     """Return (button or key, action) rows; actions work the same in both modes."""
     rows = []
-    for action in BUTTON_ACTIONS:
+    for action in BUTTON_ACTIONS + OPTIONAL_BUTTON_ACTIONS:
+        if action not in mapping.buttons:
+            continue
         label = CONTROL_LABELS[mapping.buttons[action]]
         rows.append((label + (' (hold)' if action == 'gripper_open' else ''),
                      ACTION_LABELS[action]))

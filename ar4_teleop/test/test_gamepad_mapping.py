@@ -197,6 +197,19 @@ def test_x_arms_a_take_once_per_press(mapping):
     assert mapper.update(GamepadState(), keys='R').events == ('arm',)
 
 
+def test_stick_clicks_mark_the_take_and_the_marks_are_optional(mapping, raw_mapping):
+    mapper = TeleopMapper(mapping)
+    assert mapper.update(GamepadState(pressed={'left_stick'})).events == ('success',)
+    assert mapper.update(GamepadState(pressed={'left_stick'})).events == ()
+    assert mapper.update(GamepadState(pressed={'right_stick'})).events == ('failure',)
+    assert 'mark the take a success' in render_control_map(mapping, TeleopSettings())
+    # A mapping file written before the marks existed still loads, without them.
+    older = mutate(mutate(raw_mapping, ('buttons', 'success'), KeyError),
+                   ('buttons', 'failure'), KeyError)
+    mapper = TeleopMapper(parse_mapping(older, source='old.yaml'))
+    assert mapper.update(GamepadState(pressed={'left_stick', 'right_stick'})).events == ()
+
+
 def test_control_map_names_every_binding(mapping):
     text = render_control_map(mapping, TeleopSettings())
     for needle in ('left stick X', 'joint_1 +', 'LT', 'joint_3 -', 'RB', 'joint_6 +',
@@ -242,6 +255,8 @@ def mutate(raw_mapping, path, value):
     (('buttons', 'arm'), 'y', "buttons.save: button 'y' is already used by buttons.arm"),
     (('buttons', 'arm'), 'right_bumper', 'buttons.arm: button'),
     (('keyboard', 'arm'), 's', "keyboard.save: key 's' is already used by keyboard.arm"),
+    (('buttons', 'success'), 'x', "buttons.success: button 'x' is already used by buttons.arm"),
+    (('buttons', 'failure'), 'left_y', "buttons.failure: unknown control 'left_y'"),
 ])
 def test_bad_mapping_is_rejected_naming_the_entry(raw_mapping, path, value, message):
     with pytest.raises(MappingError) as error:

@@ -470,6 +470,13 @@ def test_x_arms_a_take_through_episode_control(rig):
     assert 'recorder: idle' in rig.log.text('info')
 
 
+def test_stick_clicks_send_the_take_marks_to_the_recorder(rig):
+    rig.fake.recorder_publishers = 1
+    rig.core.on_recorder_state('recording')
+    assert rig.tick(GamepadState(pressed={'left_stick'})).episode_requests == ['success']
+    assert rig.tick(GamepadState(pressed={'right_stick'})).episode_requests == ['failure']
+
+
 # -- the gripper ------------------------------------------------------------------------------
 
 def test_a_gripper_goal_counts_as_sent_only_when_the_server_took_it(typestore):

@@ -188,7 +188,8 @@ CONTROL_MAP = '\n'.join([
     '  S / F    mark the open take a success / a failure (saved with it)',
     '  A or <-  re-record: discard the take in progress and record a new one at once',
     '  Q/Ctrl-C discard the take in progress, finalize the dataset and exit',
-    'Gamepad: X arms, Y saves, B discards, Start homes (through the teleop node).',
+    'Gamepad: X arms, Y saves, B discards, Start homes, left / right stick click marks a '
+    'success / a failure (through the teleop node).',
 ])
 
 
