@@ -31,11 +31,10 @@ from typing import FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
-    apply_deadzone, apply_keys, Binding, check_button_conflicts, check_keys, Command, EVENTS,
-    GripperTarget, key_rows, KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table,
-    mode_titles, motion_column, motion_command, parse_bindings, parse_control, parse_keyboard,
-    parse_max_speed, parse_number, parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS,
-    TWIST_LABELS)
+    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, EVENTS, key_rows,
+    KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table, mode_titles, motion_column,
+    MotionMapping, parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number,
+    parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS, TWIST_LABELS)
 
 MAPPING_FILE_NAME = 'gamepad_mapping.yaml'
 ENV_VAR = 'AR4_GAMEPAD_MAPPING'
@@ -129,15 +128,9 @@ class DeviceConfig:
 
 
 @dataclass(frozen=True)
-class GamepadMapping:
+class GamepadMapping(MotionMapping):
     """A validated mapping: motion bindings per mode, button and key actions, device codes."""
 
-    joint_jog: Mapping[str, Binding]
-    twist: Mapping[str, Binding]
-    max_linear_speed: float
-    max_angular_speed: float
-    buttons: Mapping[str, str]
-    keyboard: Mapping[str, str]
     device: DeviceConfig
     source: str = '<memory>'
 
@@ -252,33 +245,15 @@ def condition_state(state: GamepadState, settings: TeleopSettings) -> GamepadSta
     return GamepadState(pressed=state.pressed, **values)
 
 
-class TeleopMapper:
+class TeleopMapper(DeviceMapper):
     """Turn one GamepadState (and typed keys) per tick into a TeleopTick; keeps edge state."""
 
-    def __init__(self, mapping: GamepadMapping, settings: TeleopSettings = TeleopSettings(),
-                 constants: Optional[RobotConstants] = None):
-        """Bind a validated mapping to the settings and the robot constants."""
-        self.mapping = mapping
-        self.settings = settings
-        self.constants = constants or robot_constants()
-        self._previous = frozenset()
-        self._gripper = GripperTarget(self.constants)
-        self._key_actions = {key: action for action, key in mapping.keyboard.items()}
+    condition = staticmethod(condition_state)
 
     @staticmethod
     def neutral_state() -> GamepadState:
         """Return the state of a controller nobody touches (also: no controller)."""
         return GamepadState()
-
-    @property
-    def gripper_target(self) -> float:
-        """Return the current gripper target (metres per jaw)."""
-        return self._gripper.target
-
-    def command(self, state: GamepadState) -> Command:
-        """Return the motion command for a state (zero when nothing is deflected)."""
-        return motion_command(condition_state(state, self.settings), self.mapping,
-                              self.settings, self.constants)
 
     def update(self, state: GamepadState, keys: Iterable[str] = ()) -> TeleopTick:
         """Advance one tick: command, gripper target if it changed (or first tick), events."""
@@ -293,9 +268,7 @@ class TeleopMapper:
             self._gripper.is_open = False
         events = [event for event in EVENTS + OPTIONAL_BUTTON_ACTIONS
                   if event in buttons and buttons[event] in newly_pressed]
-        events += apply_keys(keys, self._key_actions, self._gripper)
-        return TeleopTick(command=self.command(state), gripper_target=self._gripper.take_change(),
-                          events=tuple(events))
+        return self.tick(state, events, keys)
 
     def control_map(self, frame_id: str = 'base_link') -> str:
         """Return the control map for the current settings (see render_control_map)."""

@@ -46,10 +46,10 @@ from typing import FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
-    apply_deadzone, apply_keys, Binding, check_button_conflicts, check_keys, Command,
-    GripperTarget, key_rows, load_yaml, MappingError, markdown_table, mode_titles, motion_column,
-    motion_command, parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number,
-    parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS, TWIST_LABELS)
+    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, key_rows,
+    load_yaml, MappingError, markdown_table, mode_titles, motion_column, MotionMapping,
+    parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number, parse_section,
+    TeleopSettings, TeleopTick, TWIST_FIELDS, TWIST_LABELS)
 
 MAPPING_FILE_NAME = 'spacemouse_mapping.yaml'
 ENV_VAR = 'AR4_SPACEMOUSE_MAPPING'
@@ -137,15 +137,9 @@ class SpaceMouseDeviceConfig:
 
 
 @dataclass(frozen=True)
-class SpaceMouseMapping:
+class SpaceMouseMapping(MotionMapping):
     """A validated SpaceMouse mapping: bindings per mode, gripper buttons, keys, device."""
 
-    joint_jog: Mapping[str, Binding]
-    twist: Mapping[str, Binding]
-    max_linear_speed: float
-    max_angular_speed: float
-    buttons: Mapping[str, str]
-    keyboard: Mapping[str, str]
     device: SpaceMouseDeviceConfig
     source: str = '<memory>'
 
@@ -275,33 +269,15 @@ def condition_state(state: SpaceMouseState, settings: TeleopSettings) -> SpaceMo
     return SpaceMouseState(pressed=state.pressed, **values)
 
 
-class SpaceMouseMapper:
+class SpaceMouseMapper(DeviceMapper):
     """Turn one SpaceMouseState (and typed keys) per tick into a TeleopTick."""
 
-    def __init__(self, mapping: SpaceMouseMapping, settings: TeleopSettings = TeleopSettings(),
-                 constants: Optional[RobotConstants] = None):
-        """Bind a validated mapping to the settings and the robot constants."""
-        self.mapping = mapping
-        self.settings = settings
-        self.constants = constants or robot_constants()
-        self._previous = frozenset()
-        self._gripper = GripperTarget(self.constants)
-        self._key_actions = {key: action for action, key in mapping.keyboard.items()}
+    condition = staticmethod(condition_state)
 
     @staticmethod
     def neutral_state() -> SpaceMouseState:
         """Return the state of a SpaceMouse at rest (also: no SpaceMouse)."""
         return SpaceMouseState()
-
-    @property
-    def gripper_target(self) -> float:
-        """Return the current gripper target (metres per jaw)."""
-        return self._gripper.target
-
-    def command(self, state: SpaceMouseState) -> Command:
-        """Return the motion command for a state (zero when the cap is at rest)."""
-        return motion_command(condition_state(state, self.settings), self.mapping,
-                              self.settings, self.constants)
 
     def update(self, state: SpaceMouseState, keys: Iterable[str] = ()) -> TeleopTick:
         """Advance one tick: command, gripper target if it changed (or first tick), events."""
@@ -311,9 +287,7 @@ class SpaceMouseMapper:
         opens = self.mapping.buttons['gripper_open'] in newly_pressed
         if closes != opens:  # both at once: ambiguous, nothing changes
             self._gripper.is_open = opens
-        events = apply_keys(keys, self._key_actions, self._gripper)
-        return TeleopTick(command=self.command(state), gripper_target=self._gripper.take_change(),
-                          events=tuple(events))
+        return self.tick(state, [], keys)
 
     def control_map(self, frame_id: str = 'base_link') -> str:
         """Return the control map for the current settings (see render_control_map)."""

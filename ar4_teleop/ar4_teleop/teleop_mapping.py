@@ -28,7 +28,7 @@ import math
 from pathlib import Path
 from typing import Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-from ar4_description.robot_constants import RobotConstants
+from ar4_description.robot_constants import robot_constants, RobotConstants
 import yaml
 
 TWIST_FIELDS = ('linear_x', 'linear_y', 'linear_z', 'angular_x', 'angular_y', 'angular_z')
@@ -372,6 +372,58 @@ def apply_keys(keys: Iterable[str], key_actions: Mapping[str, str],
         elif action is not None:
             events.append(action)
     return events
+
+
+@dataclass(frozen=True)
+class MotionMapping:
+    """What every device's validated mapping holds: bindings per mode, speeds, buttons, keys."""
+
+    joint_jog: Mapping[str, Binding]
+    twist: Mapping[str, Binding]
+    max_linear_speed: float
+    max_angular_speed: float
+    buttons: Mapping[str, str]
+    keyboard: Mapping[str, str]
+
+
+class DeviceMapper:
+    """
+    What the gamepad's and the SpaceMouse's mappers share: settings, gripper, keys, the command.
+
+    A subclass names its state's conditioning (``condition``: deadzone, scales, dominant axis),
+    its neutral state and its control map, and implements ``update`` for its buttons.
+    """
+
+    def __init__(self, mapping, settings: TeleopSettings = TeleopSettings(),
+                 constants: Optional[RobotConstants] = None):
+        """Bind a validated mapping to the settings and the robot constants."""
+        self.mapping = mapping
+        self.settings = settings
+        self.constants = constants or robot_constants()
+        self._previous = frozenset()
+        self._gripper = GripperTarget(self.constants)
+        self._key_actions = {key: action for action, key in mapping.keyboard.items()}
+
+    @staticmethod
+    def condition(state, settings: TeleopSettings):
+        """Return the state after the deadzone, scales and dominant axis (per device)."""
+        raise NotImplementedError
+
+    @property
+    def gripper_target(self) -> float:
+        """Return the current gripper target (metres per jaw)."""
+        return self._gripper.target
+
+    def command(self, state) -> Command:
+        """Return the motion command for a state (zero when nothing is deflected)."""
+        return motion_command(self.condition(state, self.settings), self.mapping,
+                              self.settings, self.constants)
+
+    def tick(self, state, events: List[str], keys: Iterable[str]) -> 'TeleopTick':
+        """Return this tick's output: the command, a changed gripper target, the events."""
+        events = list(events) + apply_keys(keys, self._key_actions, self._gripper)
+        return TeleopTick(command=self.command(state), gripper_target=self._gripper.take_change(),
+                          events=tuple(events))
 
 
 # ---------------------------------------------------------------------------------------------
