@@ -32,9 +32,9 @@ from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
     apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, EVENTS, key_rows,
-    KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table, mode_titles, motion_column,
+    KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table, mode_titles, motion_rows,
     MotionMapping, parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number,
-    parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS, TWIST_LABELS)
+    parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS)
 
 MAPPING_FILE_NAME = 'gamepad_mapping.yaml'
 ENV_VAR = 'AR4_GAMEPAD_MAPPING'
@@ -280,10 +280,7 @@ class TeleopMapper(DeviceMapper):
 
 def control_map_rows(mapping: GamepadMapping) -> List[Tuple[str, str, str]]:
     """Return (control, Cartesian twist, joint jog) rows for the motion controls."""
-    twist = motion_column(mapping.twist, TWIST_LABELS)
-    jog = motion_column(mapping.joint_jog, {})
-    return [(CONTROL_LABELS[control], twist.get(control, '-'), jog.get(control, '-'))
-            for control in CONTROLS if control in twist or control in jog]
+    return motion_rows(mapping, CONTROL_LABELS, CONTROLS)
 
 
 def action_rows(mapping: GamepadMapping) -> List[Tuple[str, str]]:

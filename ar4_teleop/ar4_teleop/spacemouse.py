@@ -46,10 +46,10 @@ from typing import FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
-    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, key_rows,
-    load_yaml, MappingError, markdown_table, mode_titles, motion_column, MotionMapping,
-    parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number, parse_section,
-    TeleopSettings, TeleopTick, TWIST_FIELDS, TWIST_LABELS)
+    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, key_rows, load_yaml,
+    MappingError, markdown_table, mode_titles, motion_rows, MotionMapping, parse_bindings,
+    parse_control, parse_keyboard, parse_max_speed, parse_number, parse_section, TeleopSettings,
+    TeleopTick, TWIST_FIELDS)
 
 MAPPING_FILE_NAME = 'spacemouse_mapping.yaml'
 ENV_VAR = 'AR4_SPACEMOUSE_MAPPING'
@@ -299,10 +299,7 @@ class SpaceMouseMapper(DeviceMapper):
 
 def control_map_rows(mapping: SpaceMouseMapping) -> List[Tuple[str, str, str]]:
     """Return (cap motion, Cartesian twist, joint jog) rows."""
-    twist = motion_column(mapping.twist, TWIST_LABELS)
-    jog = motion_column(mapping.joint_jog, {})
-    return [(AXIS_LABELS[control], twist.get(control, '-'), jog.get(control, '-'))
-            for control in AXES if control in twist or control in jog]
+    return motion_rows(mapping, AXIS_LABELS, AXES)
 
 
 def action_rows(mapping: SpaceMouseMapping) -> List[Tuple[str, str]]:

@@ -439,6 +439,15 @@ def motion_column(bindings: Mapping[str, Binding], labels: Mapping[str, str]) ->
     return {control: ', '.join(items) for control, items in column.items()}
 
 
+def motion_rows(mapping: MotionMapping, labels: Mapping[str, str],
+                controls: Iterable[str]) -> List[Tuple[str, str, str]]:
+    """Return (control label, Cartesian twist, joint jog) rows for the bound motion controls."""
+    twist = motion_column(mapping.twist, TWIST_LABELS)
+    jog = motion_column(mapping.joint_jog, {})
+    return [(labels[control], twist.get(control, '-'), jog.get(control, '-'))
+            for control in controls if control in twist or control in jog]
+
+
 def _describe(binding: Binding, control: str, target: str) -> str:
     sign = 1.0 if control == binding.positive else -1.0
     sign *= binding.scale
