@@ -131,6 +131,37 @@ def test_clean_end_leaves_the_stock_layout_with_the_same_frames(per_episode, tmp
     assert resumed[-1][2][0] == 301.0 and resumed[-1][5] == pytest.approx(120 / 255, abs=0.02)
 
 
+def test_a_dataset_merged_by_stock_aggregate_resumes_and_consolidates(per_episode, tmp_path):
+    # aggregate_datasets writes vectors as variable-size lists, LeRobot's writer as fixed-size
+    # ones: resuming mixes both in one dataset, which the fingerprint and the merge must read.
+    from lerobot.datasets.aggregate import aggregate_datasets
+    source, frames = per_episode
+    merged = tmp_path / 'local' / 'merged'
+    aggregate_datasets([repo_id_for(source)], repo_id_for(merged), roots=[source],
+                       aggr_root=merged)
+    messages = []
+    with DatasetWriter.open(merged, log=messages.append) as writer:
+        assert writer.content_fingerprint() != 0
+        _record(writer, (2,))
+        assert writer.content_fingerprint() != 0
+    assert not any('consolidation stopped' in m for m in messages), messages
+    assert _family_counts(merged) == (1, 1, 1)
+    _assert_stock(merged)
+    assert _snapshot(merged)[:len(frames)] == frames
+
+
+def test_opening_and_closing_a_consolidated_dataset_rewrites_nothing(per_episode, tmp_path):
+    root = _copy(per_episode[0], tmp_path)
+    DatasetWriter.open(root).close()
+    data = root / 'data/chunk-000/file-000.parquet'
+    written = data.stat().st_mtime_ns
+    messages = []
+    DatasetWriter.open(root, log=messages.append).close()
+    assert data.stat().st_mtime_ns == written
+    assert not any('consolidat' in m for m in messages), messages
+    _assert_stock(root)
+
+
 def test_a_session_that_saves_one_episode_leaves_no_backup(tmp_path):
     root = tmp_path / 'local' / 'single'
     with DatasetWriter.open(root) as writer:

@@ -59,6 +59,8 @@ JOURNAL_SUFFIX = '.consolidate.json'
 # Files lerobot writes in a dataset; anything else in meta/ (the writer's .bak copies, .tmp
 # files) stays out of the consolidated dataset.
 STOCK_META_FILES = ('info.json', 'stats.json', 'tasks.parquet', 'subtasks.parquet')
+#: Files the writer keeps in meta/ during a session and removes at its clean end.
+WRITER_TRANSIENT_SUFFIXES = ('.bak', '.tmp')
 # Tests set this to the name of a step to SIGKILL the process right there.
 KILL_AT_ENV = 'AR4_CONSOLIDATE_KILL_AT'
 MEGABYTE = 1024 * 1024
@@ -192,6 +194,27 @@ class _Layout:
     def data_path(self, chunk: int, file: int) -> Path:
         return self.root / self.info['data_path'].format(chunk_index=chunk, file_index=file)
 
+    def read_data(self, parts):
+        """
+        Return the data of ``parts`` (chunk, file) as one table in LeRobot's own schema.
+
+        LeRobot writes vectors as fixed-size lists; stock ``aggregate_datasets`` rewrites data
+        through pandas as variable-size lists. A dataset merged by it and then resumed mixes
+        both, which concat_tables refuses: every file is cast to the schema of the features.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+        from lerobot.datasets.utils import get_hf_features_from_features
+        # Shapes as LeRobot's load_info gives them (tuples: a (1,) feature is a scalar).
+        features = {key: {**feature, 'shape': tuple(feature['shape'])}
+                    for key, feature in self.info['features'].items()}
+        schema = get_hf_features_from_features(features).arrow_schema
+        tables = []
+        for part in parts:
+            table = pq.read_table(self.data_path(*part))
+            tables.append(table.select(schema.names).cast(schema))
+        return pa.concat_tables(tables)
+
     def video_path(self, key: str, chunk: int, file: int) -> Path:
         return self.root / self.info['video_path'].format(video_key=key, chunk_index=chunk,
                                                           file_index=file)
@@ -215,8 +238,11 @@ def needs_consolidation(root: Path) -> bool:
     root = Path(root)
     layout = _Layout(root)
     info = layout.info
+    # The writer's own backups (.bak, .tmp) go at its clean end whatever happens here: alone they
+    # are no reason to rewrite the dataset (every open takes them).
     extra_meta = [p for p in (root / 'meta').iterdir()
-                  if p.is_file() and p.name not in STOCK_META_FILES]
+                  if p.is_file() and p.name not in STOCK_META_FILES
+                  and not p.name.endswith(WRITER_TRANSIENT_SUFFIXES)]
     if extra_meta or len(layout.episode_files) > 1:
         return True
     data = layout.data_sources()
@@ -282,7 +308,6 @@ def consolidate(root: Path, repo_id: str, log: Callable[[str], None] = print) ->
 
 def _build(layout: _Layout, build: Path, log: Callable[[str], None]):
     """Write the consolidated copy into ``build``; return its episodes and data files' parts."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
     from lerobot.datasets.utils import DEFAULT_EPISODES_PATH
     from lerobot.datasets.video_utils import concatenate_video_files, get_video_duration_in_s
@@ -304,8 +329,7 @@ def _build(layout: _Layout, build: Path, log: Callable[[str], None]):
     for (chunk, file), parts in data_groups.items():
         target = build / info['data_path'].format(chunk_index=chunk, file_index=file)
         target.parent.mkdir(parents=True, exist_ok=True)
-        table = pa.concat_tables([pq.read_table(layout.data_path(*p)) for p in parts])
-        pq.write_table(table, target)
+        pq.write_table(layout.read_data(parts), target)
     mapped = [plan[(int(c), int(f))] for c, f in
               zip(episodes['data/chunk_index'], episodes['data/file_index'])]
     episodes['data/chunk_index'] = [c for c, _ in mapped]
@@ -363,7 +387,6 @@ def _build(layout: _Layout, build: Path, log: Callable[[str], None]):
 
 def _verify(layout: _Layout, build: Path, repo_id: str, episodes, data_groups) -> None:
     """Raise ConsolidationError unless ``build`` holds exactly the episodes of ``layout``."""
-    import pyarrow as pa
     import pyarrow.parquet as pq
     from lerobot.datasets.lerobot_dataset import LeRobotDataset
     from lerobot.datasets.video_utils import get_video_duration_in_s
@@ -388,7 +411,7 @@ def _verify(layout: _Layout, build: Path, repo_id: str, episodes, data_groups) -
     for (chunk, file), parts in data_groups.items():
         new_data = pq.read_table(build / info['data_path'].format(chunk_index=chunk,
                                                                   file_index=file))
-        old_data = pa.concat_tables([pq.read_table(layout.data_path(*p)) for p in parts])
+        old_data = layout.read_data(parts)
         if not old_data.equals(new_data):
             raise ConsolidationError(f'data file {chunk}/{file} differs from its parts')
     if sum(1 for _ in (build / 'data').glob('*/*.parquet')) != len(data_groups):

@@ -597,8 +597,15 @@ class DatasetWriter:
         self.wait_for_saves()
         if self._saved_total == 0:
             return 0
+        # Vectors as LeRobot writes them (fixed-size lists); a file rewritten by stock
+        # aggregate_datasets holds variable-size lists, which concat_tables refuses to mix.
+        vector = pa.list_(pa.float32())
         tables = [pq.read_table(path, columns=['index', STATE_KEY, ACTION_KEY])
                   for path in sorted((self.root / 'data').glob('*/*.parquet'))]
+        tables = [table.cast(pa.schema([table.schema.field('index'),
+                                        pa.field(STATE_KEY, vector),
+                                        pa.field(ACTION_KEY, vector)]))
+                  for table in tables]
         table = pa.concat_tables(tables).sort_by('index')
         digest = hashlib.sha256()
         for key in (STATE_KEY, ACTION_KEY):
