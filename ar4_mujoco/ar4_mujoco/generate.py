@@ -27,6 +27,11 @@ existing dataset is resumed.
 With ``--bag-out`` every saved episode is also written as the rosbag2 the Gazebo stack would
 record (``ros_bag``): converted with ``ar4-bag2lerobot`` it must give the same episode, which
 checks the ROS recording path against the twin.
+
+With ``--workers N`` the episodes are split over N worker processes, each writing its own shard
+dataset with its own seed stream, and the shards are then merged into the output with lerobot's
+``aggregate_datasets``; ``--shard K`` runs one worker alone (a SLURM array task) and
+``--merge-shards`` the merge alone. ``shards`` describes the layout, seeds and crash safety.
 """
 
 import argparse
@@ -308,9 +313,11 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=('Tasks: "place the <teal|magenta|yellow> cube on the <top|middle|bottom> '
                 'shelf". Example: ar4-generate --task "place the teal cube on the top shelf" '
                 '--episodes 20 --out data/datasets/local/ar4_sim_teal_top'))
-    parser.add_argument('--task', required=True, help='the instruction (see below)')
-    parser.add_argument('--episodes', type=int, required=True,
-                        help='number of successful episodes to add to the dataset')
+    parser.add_argument('--task',
+                        help='the instruction (see below); required unless --merge-shards')
+    parser.add_argument('--episodes', type=int,
+                        help='number of successful episodes to add to the dataset; required '
+                             'unless --merge-shards')
     parser.add_argument('--out', required=True, type=Path,
                         help='dataset folder (created, or resumed when it exists); its repo id '
                              'is <parent folder>/<folder>')
@@ -338,12 +345,56 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--bag-stamp-jitter-ms', type=float, default=0.0, metavar='MS',
                         help='with --bag-out: move image and joint-state header stamps by '
                              'uniform noise within +-MS milliseconds (default 0)')
+    parallel = parser.add_argument_group(
+        'parallel generation',
+        'With --workers N (one machine) or one --shard K per SLURM array task (many machines), '
+        'each worker writes its share of --episodes into its own shard dataset '
+        '(<shards>/shard_KK, a normal resumable dataset) with its own seed stream; the merge '
+        "(lerobot's aggregate_datasets) appends the shards' episodes to --out. A killed worker "
+        'keeps the episodes it saved: the merge takes them and says how many are missing, and '
+        'running the same command again generates only those. <shards>/plan.json records the '
+        'arguments; a rerun must repeat them.')
+    parallel.add_argument('--workers', type=int, default=1, metavar='N',
+                          help='run N generator processes on disjoint seed streams, then merge '
+                               'their shards into --out (default 1: one process, no shards)')
+    parallel.add_argument('--shards-dir', type=Path, default=None, metavar='DIR',
+                          help='folder of the shards and their plan (default <out>.shards)')
+    parallel.add_argument('--shard', type=int, default=None, metavar='K',
+                          help='with --workers N: write only shard K (0..N-1) and do not merge '
+                               '(one SLURM array task); merge later with --merge-shards')
+    parallel.add_argument('--merge-shards', type=Path, default=None, metavar='DIR',
+                          help='only merge the shards in DIR into --out (the SLURM merge step); '
+                               'do not merge while workers still write them')
+    parallel.add_argument('--keep-shards', action='store_true',
+                          help='keep merged shards (under <shards>/merged/) instead of '
+                               'removing them once the merged dataset is verified')
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     """Run ar4-generate; return the exit code (2 for bad input, 1 if episodes are missing)."""
     args = build_parser().parse_args(argv)
+    if args.merge_shards is not None:
+        return _merge_main(args)
+    for name in ('task', 'episodes'):
+        if getattr(args, name) is None:
+            print(f'ar4-generate: --{name} is required (unless --merge-shards)', file=sys.stderr)
+            return EXIT_BAD_INPUT
+    if args.workers < 1:
+        print('ar4-generate: --workers must be at least 1', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.shard is not None and not 0 <= args.shard < args.workers:
+        print(f'ar4-generate: --shard must be 0..{args.workers - 1} (--workers {args.workers})',
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if (args.workers > 1 or args.shard is not None) and args.bag_out is not None:
+        print('ar4-generate: --bag-out works with one process only (no --workers/--shard)',
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if 1 <= args.episodes < args.workers:
+        print(f'ar4-generate: --workers {args.workers} is more than --episodes '
+              f'{args.episodes}', file=sys.stderr)
+        return EXIT_BAD_INPUT
     if args.episodes < 1:
         print('ar4-generate: --episodes must be at least 1', file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -373,6 +424,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'ar4-generate: --bag-drop-images/--bag-stamp-jitter-ms: {error}',
               file=sys.stderr)
         return EXIT_BAD_INPUT
+    if args.workers > 1 or args.shard is not None:
+        return _parallel_main(args)
     try:
         result = generate(args.task, args.episodes, args.out, seed=args.seed,
                           max_attempts=args.max_attempts, randomize=not args.no_randomize,
@@ -398,6 +451,137 @@ def main(argv: Optional[List[str]] = None) -> int:
         print(f'ar4-generate: only {len(result.saved)} of {args.episodes} episodes succeeded '
               f'in {result.attempts} attempts; run again (it resumes) or raise --max-attempts',
               file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _merge_main(args) -> int:
+    """Run --merge-shards: merge DIR into --out and report."""
+    from ar4_teleop.recording.writer import DatasetError
+
+    from .shards import merge, ShardError
+    if args.out.exists() and not args.out.is_dir():
+        print(f'ar4-generate: --out {args.out} exists and is not a folder', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    try:
+        report = merge(args.merge_shards, args.out, keep=args.keep_shards, log=_log)
+    except (ShardError, DatasetError) as error:
+        print(f'ar4-generate: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _print_merge(report, args.out, args.merge_shards)
+
+
+def _print_merge(report, out: Path, shards: Path) -> int:
+    for line in report.lines:
+        print(line)
+    print(f'merged {report.merged} episodes in {report.seconds:.1f} s; the dataset at {out} '
+          f'now has {report.total} episodes')
+    if report.missing:
+        print(f'ar4-generate: {report.missing} episodes of the plan in {shards} are missing; '
+              'run the same ar4-generate command again (it generates only those), then merge',
+              file=sys.stderr)
+        return EXIT_INCOMPLETE
+    return 0
+
+
+def _shard_command(args, shard: int, shards: Path) -> List[str]:
+    """Return the command line of one worker: this command, restricted to one shard."""
+    command = [sys.executable, '-m', 'ar4_mujoco.generate', '--task', args.task,
+               '--episodes', str(args.episodes), '--out', str(args.out),
+               '--seed', str(args.seed), '--workers', str(args.workers),
+               '--shard', str(shard), '--shards-dir', str(shards), '--quiet']
+    if args.max_attempts is not None:
+        command += ['--max-attempts', str(args.max_attempts)]
+    if args.no_randomize:
+        command.append('--no-randomize')
+    return command
+
+
+def _parallel_main(args) -> int:
+    """Run --workers N (all shards, then the merge) or --shard K (one shard, no merge)."""
+    from ar4_teleop.recording.writer import DatasetError
+
+    from . import shards as sharding
+    from .tasks import TaskError
+    shards = args.shards_dir or sharding.default_shards_dir(args.out)
+    try:
+        _check_task(args.task)  # before a plan records it
+        if sharding.recover(shards, args.out, log=_log):
+            print(f'an interrupted merge into {args.out} was finished and completed the plan '
+                  'of these arguments; run again to add more episodes')
+            return 0
+        plan = sharding.load_or_create_plan(
+            shards, args.out, args.task, args.episodes, args.workers, args.seed,
+            not args.no_randomize, args.max_attempts, log=_log)
+        if args.shard is not None:
+            return _run_one_shard(args, plan, shards)
+        if plan.complete:
+            print(f'the plan in {shards} is complete (kept with --keep-shards); remove that '
+                  'folder to generate more')
+            return 0
+        workers = sharding.start_workers(
+            [_shard_command(args, k, shards) for k in range(args.workers)], log=_log)
+        try:
+            codes = sharding.wait_workers(workers, log=_log)
+        except KeyboardInterrupt:
+            sharding.stop_workers(workers)
+            print(f'ar4-generate: interrupted; the shards in {shards} keep their saved '
+                  'episodes: run the same command again to complete and merge them',
+                  file=sys.stderr)
+            return 130
+        if any(code == EXIT_BAD_INPUT for code in codes):
+            print('ar4-generate: a worker refused its input (see above); nothing merged',
+                  file=sys.stderr)
+            return EXIT_BAD_INPUT
+        report = sharding.merge(shards, args.out, keep=args.keep_shards, log=_log)
+    except (sharding.ShardError, DatasetError, TaskError) as error:
+        print(f'ar4-generate: {error}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+    return _print_merge(report, args.out, shards)
+
+
+def _check_task(text: str) -> None:
+    """Raise TaskError unless the twin's world knows the instruction ``text``."""
+    from ar4_gazebo.world import load_world
+
+    from .scene import scene_from_world
+    from .tasks import parse_task
+    scene = scene_from_world(load_world())
+    parse_task(text, scene.colours, scene.tier_names)
+
+
+def _run_one_shard(args, plan, shards: Path) -> int:
+    """Generate what shard --shard still lacks into its dataset; never merge."""
+    from .shards import count_episodes, shard_path
+    k = args.shard
+    out = shard_path(shards, k)
+    have = count_episodes(out, log=_log)
+    need = plan.targets[k] - plan.merged[k] - have
+    if need <= 0:
+        print(f'shard {k}: complete ({have} episodes waiting for the merge, '
+              f'{plan.merged[k]} merged, {plan.targets[k]} asked)')
+        return 0
+    seed = plan.shard_seed(k)
+    print(f'shard {k}: generating {need} episodes into {out} (seed stream {seed}, round '
+          f'{plan.rounds}; {have} saved, {plan.merged[k]} merged, {plan.targets[k]} asked)',
+          flush=True)
+    try:
+        result = generate(args.task, need, out, seed=seed,
+                          max_attempts=plan.shard_max_attempts(k),
+                          randomize=not args.no_randomize, progress=not args.quiet, log=_log)
+    except KeyboardInterrupt:
+        print(f'ar4-generate: shard {k} interrupted; saved episodes are kept', file=sys.stderr)
+        return 130
+    print(f'shard {k}: {len(result.saved)} episodes saved ({result.frames} frames, '
+          f'{result.frames_per_second:.0f} frames/s), {result.failures} attempts discarded; '
+          f'it now holds {result.total_episodes}')
+    if len(result.saved) < need:
+        print(f'ar4-generate: shard {k}: only {len(result.saved)} of {need} episodes '
+              f'succeeded in {result.attempts} attempts', file=sys.stderr)
         return EXIT_INCOMPLETE
     return 0
 
