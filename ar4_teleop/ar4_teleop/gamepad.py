@@ -31,10 +31,10 @@ from typing import FrozenSet, Iterable, List, Mapping, Optional, Tuple, Union
 from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
-    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, EVENTS, key_rows,
-    KEY_ACTION_LABELS, load_yaml, MappingError, markdown_table, mode_titles, motion_rows,
-    MotionMapping, parse_bindings, parse_control, parse_keyboard, parse_max_speed, parse_number,
-    parse_section, TeleopSettings, TeleopTick, TWIST_FIELDS)
+    apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, EVENTS, KEY_ACTION_LABELS,
+    key_rows, load_yaml, MappingError, markdown_table, mode_titles, motion_rows, MotionMapping,
+    parse_buttons, parse_control, parse_keyboard, parse_motion, parse_number, parse_section,
+    TeleopSettings, TeleopTick)
 
 MAPPING_FILE_NAME = 'gamepad_mapping.yaml'
 ENV_VAR = 'AR4_GAMEPAD_MAPPING'
@@ -189,26 +189,9 @@ def parse_mapping(data, source: str = '<memory>',
     """Validate a loaded YAML mapping and build a GamepadMapping; raise MappingError."""
     constants = constants or robot_constants()
     try:
-        if not isinstance(data, dict):
-            raise MappingError('expected a mapping at the top level')
-        check_keys(data, ('joint_jog', 'twist', 'max_speed', 'buttons', 'keyboard', 'device'),
-                   '<top>', 'section')
-        joint_jog = parse_bindings(parse_section(data, 'joint_jog', ''), constants.joint_names,
-                                   'joint_jog', CONTROLS)
-        twist = parse_bindings(parse_section(data, 'twist', ''), TWIST_FIELDS, 'twist', CONTROLS)
-        max_linear, max_angular = parse_max_speed(data)
-
-        buttons_section = parse_section(data, 'buttons', '')
-        check_keys(buttons_section, BUTTON_ACTIONS + OPTIONAL_BUTTON_ACTIONS, 'buttons',
-                   'action')
-        buttons = {}
-        for action in BUTTON_ACTIONS + OPTIONAL_BUTTON_ACTIONS:
-            if action not in buttons_section:
-                if action in OPTIONAL_BUTTON_ACTIONS:
-                    continue
-                raise MappingError(f'buttons: missing action {action!r}')
-            buttons[action] = parse_control(buttons_section[action], f'buttons.{action}',
-                                            BUTTONS)
+        joint_jog, twist, max_linear, max_angular = parse_motion(data, constants.joint_names,
+                                                                 CONTROLS)
+        buttons = parse_buttons(data, BUTTON_ACTIONS, OPTIONAL_BUTTON_ACTIONS, BUTTONS)
         check_button_conflicts(buttons, {'joint_jog': joint_jog, 'twist': twist})
         keyboard = parse_keyboard(data)
         device = _device(parse_section(data, 'device', ''))

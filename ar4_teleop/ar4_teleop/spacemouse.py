@@ -47,9 +47,9 @@ from ar4_description.package_files import find_package_file
 from ar4_description.robot_constants import robot_constants, RobotConstants
 from ar4_teleop.teleop_mapping import (
     apply_deadzone, check_button_conflicts, check_keys, DeviceMapper, key_rows, load_yaml,
-    MappingError, markdown_table, mode_titles, motion_rows, MotionMapping, parse_bindings,
-    parse_control, parse_keyboard, parse_max_speed, parse_number, parse_section, TeleopSettings,
-    TeleopTick, TWIST_FIELDS)
+    MappingError, markdown_table, mode_titles, motion_rows, MotionMapping, parse_buttons,
+    parse_control, parse_keyboard, parse_motion, parse_number, parse_section, TeleopSettings,
+    TeleopTick)
 
 MAPPING_FILE_NAME = 'spacemouse_mapping.yaml'
 ENV_VAR = 'AR4_SPACEMOUSE_MAPPING'
@@ -217,22 +217,9 @@ def parse_mapping(data, source: str = '<memory>',
     """Validate a loaded YAML mapping and build a SpaceMouseMapping; raise MappingError."""
     constants = constants or robot_constants()
     try:
-        if not isinstance(data, dict):
-            raise MappingError('expected a mapping at the top level')
-        check_keys(data, ('joint_jog', 'twist', 'max_speed', 'buttons', 'keyboard', 'device'),
-                   '<top>', 'section')
-        joint_jog = parse_bindings(parse_section(data, 'joint_jog', ''), constants.joint_names,
-                                   'joint_jog', AXES)
-        twist = parse_bindings(parse_section(data, 'twist', ''), TWIST_FIELDS, 'twist', AXES)
-        max_linear, max_angular = parse_max_speed(data)
-        buttons_section = parse_section(data, 'buttons', '')
-        check_keys(buttons_section, BUTTON_ACTIONS, 'buttons', 'action')
-        buttons = {}
-        for action in BUTTON_ACTIONS:
-            if action not in buttons_section:
-                raise MappingError(f'buttons: missing action {action!r}')
-            buttons[action] = parse_control(buttons_section[action], f'buttons.{action}',
-                                            BUTTONS)
+        joint_jog, twist, max_linear, max_angular = parse_motion(data, constants.joint_names,
+                                                                 AXES)
+        buttons = parse_buttons(data, BUTTON_ACTIONS, (), BUTTONS)
         check_button_conflicts(buttons, {})
         keyboard = parse_keyboard(data)
         device = _device(parse_section(data, 'device', ''))

@@ -253,6 +253,42 @@ def parse_max_speed(data: dict) -> Tuple[float, float]:
     return limits[0], limits[1]
 
 
+#: The sections of every device's mapping file.
+MAPPING_SECTIONS = ('joint_jog', 'twist', 'max_speed', 'buttons', 'keyboard', 'device')
+
+
+def parse_motion(data, joint_names: Tuple[str, ...], controls: Tuple[str, ...]):
+    """
+    Check a mapping file's top level and parse its motion part.
+
+    Return (joint_jog bindings, twist bindings, max linear speed, max angular speed); raise
+    MappingError naming the bad entry.
+    """
+    if not isinstance(data, dict):
+        raise MappingError('expected a mapping at the top level')
+    check_keys(data, MAPPING_SECTIONS, '<top>', 'section')
+    joint_jog = parse_bindings(parse_section(data, 'joint_jog', ''), joint_names, 'joint_jog',
+                               controls)
+    twist = parse_bindings(parse_section(data, 'twist', ''), TWIST_FIELDS, 'twist', controls)
+    max_linear, max_angular = parse_max_speed(data)
+    return joint_jog, twist, max_linear, max_angular
+
+
+def parse_buttons(data: dict, required: Tuple[str, ...], optional: Tuple[str, ...],
+                  buttons: Tuple[str, ...]) -> Dict[str, str]:
+    """Return action -> button from the buttons section: every required action, optional ones."""
+    section = parse_section(data, 'buttons', '')
+    check_keys(section, required + optional, 'buttons', 'action')
+    bound = {}
+    for action in required + optional:
+        if action not in section:
+            if action in optional:
+                continue
+            raise MappingError(f'buttons: missing action {action!r}')
+        bound[action] = parse_control(section[action], f'buttons.{action}', buttons)
+    return bound
+
+
 def parse_keyboard(data: dict) -> Dict[str, str]:
     """Return the optional keyboard section: action -> one lower-case character, each unique."""
     section = parse_section(data, 'keyboard', '', required=False)
