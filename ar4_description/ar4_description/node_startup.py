@@ -56,28 +56,11 @@ def run_node(node_name: str, make_node: Callable[[], object], rclpy,
     else propagates with its traceback, because it is a bug. The node's ``close()``, when it has
     one, runs before ``destroy_node()`` whatever ended the spin.
     """
-    stream = stderr if stderr is not None else sys.stderr
-    rclpy.init(args=args)
-    node = None
-    status = EXIT_OK
-    try:
-        node = make_node()
+    def spin(node) -> int:
         rclpy.spin(node)
-    except (KeyboardInterrupt,) + tuple(shutdown_errors):
-        pass
-    except config_errors as error:
-        print(config_error_line(node_name, error), file=stream, flush=True)
-        status = EXIT_CONFIG
-    finally:
-        if node is not None:
-            close = getattr(node, 'close', None)
-            try:
-                if close is not None:
-                    close()
-            finally:
-                node.destroy_node()
-        rclpy.try_shutdown()
-    return status
+        return EXIT_OK
+    return _run(node_name, make_node, rclpy, spin, EXIT_OK, shutdown_errors, args,
+                config_errors, stderr, close=True)
 
 
 def check_choice(name: str, value, choices: Sequence) -> None:
@@ -99,15 +82,23 @@ def run_one_shot_node(node_name: str, make_node: Callable[[], object], rclpy,
     is done. Ctrl-C or an external shutdown before that gives 1, a configuration error 2 with
     its one line on stderr, as in :func:`run_node`.
     """
+    def spin(node) -> int:
+        rclpy.spin_until_future_complete(node, node.finished)
+        return node.finished.result() if node.finished.done() else 1
+    return _run(node_name, make_node, rclpy, spin, 1, shutdown_errors, args, config_errors,
+                stderr, close=False)
+
+
+def _run(node_name: str, make_node, rclpy, spin, interrupted_status: int, shutdown_errors,
+         args, config_errors, stderr, close: bool) -> int:
+    """Init, build, ``spin`` (returns the status), then close (if asked), destroy, shut down."""
     stream = stderr if stderr is not None else sys.stderr
     rclpy.init(args=args)
     node = None
-    status = 1
+    status = interrupted_status
     try:
         node = make_node()
-        rclpy.spin_until_future_complete(node, node.finished)
-        if node.finished.done():
-            status = node.finished.result()
+        status = spin(node)
     except (KeyboardInterrupt,) + tuple(shutdown_errors):
         pass
     except config_errors as error:
@@ -115,6 +106,11 @@ def run_one_shot_node(node_name: str, make_node: Callable[[], object], rclpy,
         status = EXIT_CONFIG
     finally:
         if node is not None:
-            node.destroy_node()
+            close_node = getattr(node, 'close', None) if close else None
+            try:
+                if close_node is not None:
+                    close_node()
+            finally:
+                node.destroy_node()
         rclpy.try_shutdown()
     return status
