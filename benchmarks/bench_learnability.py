@@ -17,7 +17,11 @@ Learnability benchmark: a policy trained only on twin demonstrations, evaluated 
 
 Generates scripted demonstrations in the MuJoCo twin (or reuses a dataset), trains a policy with
 ar4-train, evaluates it closed-loop with ar4-eval (random and zero-noise sampling) and prints the
-README's results-table row: demonstrations, frames, steps, training time, loss, success.
+results-table row of docs/results.md: demonstrations, frames, steps, training time, loss,
+success. With --task given several times, --episodes demonstrations of each instruction go into
+one dataset, one policy is trained on it, and every instruction is evaluated on the same seeds:
+the row then gives success per instruction, followed by ar4-eval's table of instructed against
+moved cube and the instruction-swap control.
 
   python benchmarks/bench_learnability.py --episodes 30 --steps 4000            # CPU, ~10 min
   python benchmarks/bench_learnability.py --episodes 100 --steps 8000 --tiny-size small
@@ -25,6 +29,10 @@ README's results-table row: demonstrations, frames, steps, training time, loss, 
   python benchmarks/bench_learnability.py --dataset DIR --steps 8000 --lr 2e-4 \
       --base RUN/train/checkpoints/last/pretrained_model       # continue a run, fresh schedule
   python benchmarks/bench_learnability.py --episodes 200 --steps 20000 --base DIR --device cuda
+  python benchmarks/bench_learnability.py --task "place the teal cube on the top shelf" \
+      --task "place the magenta cube on the top shelf" \
+      --task "place the yellow cube on the top shelf" --episodes 60 --steps 24000 \
+      --batch-size 8 --lr 3e-4 --tiny-size small --eval-episodes 30
 """
 
 import argparse
@@ -37,6 +45,7 @@ import tempfile
 import time
 from types import SimpleNamespace
 
+from ar4_policy.instruction_results import confusion_table
 from ar4_policy.runner import POLICY_TYPES
 
 TASK = 'place the teal cube on the top shelf'
@@ -68,9 +77,12 @@ def last_loss(log_path: Path) -> str:
 def main(argv=None) -> int:
     """Run the benchmark and print the results-table row."""
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('--task', default=TASK)
+    parser.add_argument('--task', action='append',
+                        help=f'instruction (default: "{TASK}"); repeat for a multi-instruction '
+                             'dataset, policy and evaluation')
     parser.add_argument('--dataset', type=Path, help='reuse this dataset instead of generating')
-    parser.add_argument('--episodes', type=int, default=30, help='demonstrations to generate')
+    parser.add_argument('--episodes', type=int, default=30,
+                        help='demonstrations to generate per instruction')
     parser.add_argument('--seed', type=int, default=0, help='seed of the demonstrations')
     parser.add_argument('--steps', type=int, default=4000, help='training steps')
     parser.add_argument('--batch-size', type=int, default=None,
@@ -84,13 +96,15 @@ def main(argv=None) -> int:
                                        'smolvla_base, or a checkpoint of an earlier run')
     parser.add_argument('--lr', type=float, help='learning rate (default: the policy\'s own)')
     parser.add_argument('--device', default=None, help='training and evaluation device')
-    parser.add_argument('--eval-episodes', type=int, default=10)
+    parser.add_argument('--eval-episodes', type=int, default=10,
+                        help='evaluation episodes per instruction (seeds 1000 on)')
     parser.add_argument('--max-steps', type=int, default=400, help='control steps per rollout')
     parser.add_argument('--n-action-steps', type=int, default=None,
                         help='actions executed from each chunk before the next inference '
                              '(default: the checkpoint\'s own, its whole chunk)')
     parser.add_argument('--out', type=Path, help='work folder (default: a temporary one)')
     args = parser.parse_args(argv)
+    tasks = args.task or [TASK]
 
     out = args.out or Path(tempfile.mkdtemp(prefix='ar4-learnability-'))
     out.mkdir(parents=True, exist_ok=True)
@@ -98,9 +112,10 @@ def main(argv=None) -> int:
     generate_s = 0.0
     if dataset is None:
         dataset = out / 'dataset'
-        generate_s = run(['ar4-generate', '--task', args.task, '--episodes', str(args.episodes),
-                          '--seed', str(args.seed), '--out', str(dataset), '--quiet'],
-                         out / 'generate.log')
+        for index, task in enumerate(tasks):
+            generate_s += run(['ar4-generate', '--task', task, '--episodes', str(args.episodes),
+                               '--seed', str(args.seed), '--out', str(dataset), '--quiet'],
+                              out / f'generate_{index}.log')
     episodes, frames = dataset_size(dataset)
 
     train = ['ar4-train', '--dataset', str(dataset), '--out', str(out / 'train'),
@@ -121,12 +136,14 @@ def main(argv=None) -> int:
             train.append(f'--policy.scheduler_decay_steps={args.steps}')
     train_s = run(train, out / 'train.log')
 
-    success = {}
+    success, tables = {}, {}
     for sampling in ('random', 'zero noise'):
         folder = out / ('eval_' + sampling.replace(' ', '_'))
-        command = ['ar4-eval', '--policy', str(out / 'train'), '--task', args.task,
-                   '--episodes', str(args.eval_episodes), '--max-steps', str(args.max_steps),
-                   '--seed', '1000', '--out', str(folder)]
+        command = ['ar4-eval', '--policy', str(out / 'train')]
+        for task in tasks:
+            command += ['--task', task]
+        command += ['--episodes', str(args.eval_episodes), '--max-steps', str(args.max_steps),
+                    '--seed', '1000', '--out', str(folder)]
         if args.n_action_steps:
             command += ['--n-action-steps', str(args.n_action_steps)]
         if sampling == 'zero noise':
@@ -135,7 +152,9 @@ def main(argv=None) -> int:
             command += ['--device', args.device]
         run(command, folder.with_suffix('.log'))
         results = json.loads((folder / 'results.json').read_text())
-        success[sampling] = f'{results["n_success"]} / {results["n_episodes"]}'
+        success[sampling] = ', '.join(f'{row["n_success"]} / {row["n_episodes"]}'
+                                      for row in results['by_task'].values())
+        tables[sampling] = confusion_table(results, results['cube_colours'])
 
     executed = results['n_action_steps']
     # results.json names the checkpoint folder ar4-eval resolved from the run folder.
@@ -149,16 +168,19 @@ def main(argv=None) -> int:
         policy = '`diffusion` from scratch'
     else:
         policy = f'from {args.base}' if args.base else f'`{args.tiny_size}` from scratch'
-    print(json.dumps({'task': args.task, 'episodes': episodes, 'frames': frames,
+    print(json.dumps({'tasks': tasks, 'episodes': episodes, 'frames': frames,
                       'generate_s': round(generate_s, 1), 'policy': policy,
                       'chunk_size': chunk_size, 'steps': args.steps,
                       'batch_size': batch_size, 'lr': config['optimizer_lr'],
                       'train_s': round(train_s, 1), 'final_loss': loss,
                       'n_action_steps': executed, 'success': success,
                       'work_folder': str(out)}))
+    for sampling, table in tables.items():
+        print(f'\n{sampling}:\n{table}')
+    # One success per instruction, in --task order, for each sampling.
     print(f'| {policy}, {episodes} demos | {chunk_size} | {args.steps:,} steps, '
           f'{train_s / 60:.0f} min | {loss} | {executed} | '
-          f'random / zero noise | {success["random"]}, {success["zero noise"]} |')
+          f'random / zero noise | {success["random"]}; {success["zero noise"]} |')
     return 0
 
 

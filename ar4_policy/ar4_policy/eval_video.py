@@ -26,7 +26,7 @@ import functools
 import http.server
 import os
 from pathlib import Path
-from typing import Union
+from typing import Optional, Union
 
 import numpy as np
 
@@ -49,9 +49,10 @@ def label_frame(image: np.ndarray, text: str, max_width: int = MAX_WIDTH) -> np.
     return np.asarray(picture)
 
 
-def episode_label(index: int, seed: int, success: bool) -> str:
-    """Return the label burnt into an episode's frames."""
-    return f'episode {index}  seed {seed}  {"SUCCESS" if success else "FAILURE"}'
+def episode_label(index: int, seed: int, success: bool, cube: Optional[str] = None) -> str:
+    """Return the label burnt into an episode's frames; ``cube``: the instructed one, if shown."""
+    instructed = f'  {cube}' if cube else ''
+    return f'episode {index}  seed {seed}{instructed}  {"SUCCESS" if success else "FAILURE"}'
 
 
 class CombinedVideo:

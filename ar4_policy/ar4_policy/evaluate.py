@@ -20,8 +20,14 @@ processors, then runs the control loop the robot runs (chunk scheduler, safety f
 twin's 30 Hz until the task succeeds or ``--max-steps`` is reached. In simulation the world
 waits for the model (inference runs inline), so results do not depend on the machine's speed.
 
+Several ``--task`` instructions each run the same seeds, so the same scene is seen under every
+instruction (the instruction-swap control of :mod:`ar4_policy.instruction_results`). Every
+episode also records how far each cube moved and which cube that was, so a failure says whether
+the policy fetched another cube or none.
+
 The output folder gets ``results.json`` (per-episode success, steps, safety interventions,
-overall success rate), one H.264 MP4 per episode named with its outcome
+moved cube; overall and per-instruction success, the instructed-against-moved-cube table),
+one H.264 MP4 per episode named with its outcome
 (``episode_000_success.mp4`` / ``episode_000_failure.mp4``), ``combined.mp4`` (all episodes,
 each labelled with its seed and outcome), ``report.html`` (success table, videos,
 joint-trajectory plots; opens from disk without a server, or ``--serve PORT`` serves the folder
@@ -30,7 +36,7 @@ on 127.0.0.1) and ``inference_log/`` (the robot state, inference and trajectory 
 
 The loop is written against a small protocol (:class:`TwinEnv`) so it is tested with the real
 twin and usable with any environment that has ``reset(seed)``, ``step(targets7)`` and
-``is_success(task)``.
+``is_success(task)`` (and, for the moved-cube accounting, ``cube_poses()``).
 """
 
 import argparse
@@ -41,7 +47,7 @@ import os
 from pathlib import Path
 import sys
 import time
-from typing import Callable, Dict, List, Optional, Protocol
+from typing import Callable, Dict, List, Optional, Protocol, Sequence
 
 import numpy as np
 
@@ -49,6 +55,8 @@ from .chunking import ChunkScheduler, InlineExecutor
 from .eval_video import (
     COMBINED_FILE, CombinedVideo, episode_label, make_report_server, server_url)
 from .inference_log import InferenceLog
+from .instruction_results import (
+    confusion_table, cube_displacements, episode_fields, instruction_summary)
 from .safety import DEFAULT_STALE_AFTER_S, SafetyFilter
 
 DEFAULT_MAX_STEPS = 600
@@ -68,6 +76,9 @@ class TwinEnv(Protocol):
 
     def is_success(self, task) -> bool:
         """Return whether the task is accomplished now."""
+
+    def cube_poses(self) -> Dict[str, tuple]:
+        """Return {colour: (position xyz, orientation)} of every cube (optional)."""
 
 
 # The model: (image HWC uint8, state7, task) -> chunk (n, 7) of absolute targets.
@@ -91,6 +102,9 @@ class EpisodeResult:
     commands: np.ndarray = field(repr=False, default=None)
     frames: List[np.ndarray] = field(repr=False, default_factory=list)
     video: Optional[str] = None
+    task: str = ''
+    instructed_cube: Optional[str] = None
+    cube_displacement_m: Dict[str, float] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:
@@ -100,7 +114,9 @@ class EpisodeResult:
     def summary(self) -> dict:
         """Return the JSON-ready summary written to results.json."""
         return {
-            'episode': self.index, 'seed': self.seed, 'success': self.success,
+            'episode': self.index, 'task': self.task, 'seed': self.seed,
+            'success': self.success,
+            **episode_fields(self.instructed_cube, self.cube_displacement_m),
             'steps': self.steps, 'sim_time_s': round(self.sim_time_s, 4),
             'safety_interventions': dict(self.interventions),
             'safety_interventions_total': int(sum(self.interventions.values())),
@@ -116,15 +132,22 @@ def _state7(observation) -> np.ndarray:
     return np.asarray(state, dtype=np.float64)
 
 
+def _cube_positions(env) -> Dict[str, np.ndarray]:
+    poses = getattr(env, 'cube_poses', None)
+    return {} if poses is None else {colour: pose[0] for colour, pose in poses().items()}
+
+
 def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: int,
             n_action_steps: int = 1, fps: int = DEFAULT_FPS, blend_steps: int = 0,
             reset_model: Optional[Callable[[], None]] = None, index: int = 0,
             log: Optional[InferenceLog] = None, keep_frames: bool = True,
-            stale_after_s: float = DEFAULT_STALE_AFTER_S) -> EpisodeResult:
-    """Run one closed-loop episode and return its result."""
+            stale_after_s: float = DEFAULT_STALE_AFTER_S,
+            instructed_cube: Optional[str] = None) -> EpisodeResult:
+    """Run one closed-loop episode and return its result, with how far each cube moved."""
     period = 1.0 / fps
     started = time.perf_counter()
     observation = env.reset(seed=seed)
+    cubes_at_start = _cube_positions(env)
     if reset_model is not None:
         reset_model()
     safety = SafetyFilter.from_robot_constants(period, stale_after_s=stale_after_s)
@@ -172,7 +195,8 @@ def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: in
         sim_time_s=float(observation.time), interventions=safety.counts_dict(),
         chunk_stats=scheduler.stats.as_dict(), wall_time_s=time.perf_counter() - started,
         times=np.asarray(times), states=np.asarray(states), commands=np.asarray(commands),
-        frames=frames)
+        frames=frames, task=task, instructed_cube=instructed_cube,
+        cube_displacement_m=cube_displacements(cubes_at_start, _cube_positions(env)))
 
 
 def write_video(frames: List[np.ndarray], path: Path, fps: int = DEFAULT_FPS) -> Path:
@@ -201,17 +225,26 @@ def write_video(frames: List[np.ndarray], path: Path, fps: int = DEFAULT_FPS) ->
     return path
 
 
-def results_document(episodes: List[EpisodeResult], settings: dict) -> dict:
-    """Return the results.json content: settings, per-episode summaries, success rate."""
+def results_document(episodes: List[EpisodeResult], settings: dict,
+                     colours: Sequence[str] = ()) -> dict:
+    """
+    Return the results.json content.
+
+    Settings, per-episode summaries, the overall success rate, and per instruction its success
+    rate and moved-cube counts over ``colours`` (:func:`instruction_summary`).
+    """
     successes = sum(1 for e in episodes if e.success)
+    summaries = [e.summary() for e in episodes]
     return {
         **settings,
-        'episodes': [e.summary() for e in episodes],
+        'episodes': summaries,
         'n_episodes': len(episodes),
         'n_success': successes,
         'success_rate': successes / len(episodes) if episodes else 0.0,
         'safety_interventions_total': int(
             sum(sum(e.interventions.values()) for e in episodes)),
+        'cube_colours': list(colours),
+        **instruction_summary(summaries, colours),
     }
 
 
@@ -228,11 +261,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument('--policy', required=True, metavar='DIR',
                         help='checkpoint: a pretrained_model folder, a checkpoints/NNNNNN '
                              'folder or a training output folder (uses checkpoints/last)')
-    parser.add_argument('--task', required=True, metavar='TEXT',
+    parser.add_argument('--task', required=True, metavar='TEXT', action='append',
                         help='instruction given to the policy and checked by the twin, e.g. '
-                             '"place the teal cube on the top shelf"')
+                             '"place the teal cube on the top shelf"; repeat it to evaluate '
+                             'several instructions on the same seeds (the instruction-swap '
+                             'control)')
     parser.add_argument('--episodes', type=int, default=10, metavar='N',
-                        help='number of episodes (default: %(default)s)')
+                        help='number of episodes per instruction (default: %(default)s)')
     parser.add_argument('--out', required=True, metavar='DIR',
                         help='output folder (created; refuses one holding results unless '
                              '--overwrite)')
@@ -319,9 +354,13 @@ def evaluate(args, progress=None) -> dict:
     env = AR4Twin(render=True)
     try:
         try:
-            env.parse_task(args.task)
+            parsed = [env.parse_task(task) for task in args.task]
         except TaskError as error:
             raise UsageError(f'--task: {error}') from None
+        if len(set(parsed)) < len(parsed):
+            raise UsageError('--task: the same instruction is given twice')
+        instructed = [task.colour for task in parsed]
+        colours = env.scene.colours
         try:
             runner = PolicyRunner(args.policy, device=args.device, vlm_path=args.vlm_path,
                                   deterministic=args.deterministic)
@@ -343,19 +382,23 @@ def evaluate(args, progress=None) -> dict:
         fps = int(round(1.0 / env.frame_period)) if hasattr(env, 'frame_period') else DEFAULT_FPS
         combined = None if args.no_video else CombinedVideo(out / COMBINED_FILE, fps)
         episodes = []
-        bar = progress or tqdm(total=args.episodes, desc='ar4-eval', unit='episode')
+        runs = [(task, cube, args.seed + i)
+                for task, cube in zip(args.task, instructed) for i in range(args.episodes)]
+        bar = progress or tqdm(total=len(runs), desc='ar4-eval', unit='episode')
         try:
-            for index in range(args.episodes):
-                result = rollout(env, runner.predict_chunk, args.task, args.seed + index,
+            for index, (task, cube, seed) in enumerate(runs):
+                result = rollout(env, runner.predict_chunk, task, seed,
                                  args.max_steps, n_action_steps=args.n_action_steps, fps=fps,
                                  blend_steps=args.blend_steps, reset_model=runner.reset,
-                                 index=index, log=log, keep_frames=not args.no_video)
+                                 index=index, log=log, keep_frames=not args.no_video,
+                                 instructed_cube=cube)
                 if not args.no_video:
                     name = f'episode_{index:03d}_{result.outcome}.mp4'
                     write_video(result.frames, out / name, fps=fps)
                     result.video = name
-                    combined.add_episode(result.frames,
-                                         episode_label(index, result.seed, result.success))
+                    label = episode_label(index, result.seed, result.success,
+                                          cube if len(args.task) > 1 else None)
+                    combined.add_episode(result.frames, label)
                 result.frames = []
                 episodes.append(result)
                 rate = sum(e.success for e in episodes) / len(episodes)
@@ -371,14 +414,15 @@ def evaluate(args, progress=None) -> dict:
     finally:
         env.close()
     settings = {
-        'policy': str(runner.checkpoint), 'task': args.task, 'seed': args.seed,
+        'policy': str(runner.checkpoint), 'task': args.task[0], 'tasks': args.task,
+        'episodes_per_task': args.episodes, 'seed': args.seed,
         'max_steps': args.max_steps, 'fps': fps, 'device': args.device,
         'n_action_steps': args.n_action_steps, 'blend_steps': args.blend_steps,
         'deterministic': args.deterministic,
         'inference_log': os.path.relpath(log.path, out),
         'combined_video': COMBINED_FILE if has_combined else None,
     }
-    document = results_document(episodes, settings)
+    document = results_document(episodes, settings, colours)
     (out / RESULTS_FILE).write_text(json.dumps(document, indent=2) + '\n')
     write_report(out / REPORT_FILE, document, episodes, state_names())
     return document
@@ -410,8 +454,10 @@ def main(argv=None) -> int:
             return 130
         print(f'ar4-eval: error: {error}', file=sys.stderr)
         return 2
+    print(confusion_table(document, document['cube_colours']))
     print(f'success rate {document["success_rate"]:.0%} '
-          f'({document["n_success"]}/{document["n_episodes"]}); results in '
+          f'({document["n_success"]}/{document["n_episodes"]}), a cube other than the '
+          f'instructed one moved in {document["n_wrong_cube"]}; results in '
           f'{Path(args.out) / RESULTS_FILE}, report {Path(args.out) / REPORT_FILE}')
     if server is not None:
         print(f'serving {args.out} at {server_url(server, REPORT_FILE)} (Ctrl-C to stop)',

@@ -15,10 +15,11 @@
 """
 The ar4-eval HTML report: one self-contained page that opens from disk.
 
-A summary, a success table, each episode's video (``<video>`` with a relative path, so the page
-works from the output folder without a server) and its joint trajectories as inline SVG:
-measured state (solid) and commanded target (dashed) per joint over sim time. No plotting
-library and no external asset is used.
+A summary, per instruction its success rate and which cube moved (the confusion table of
+:mod:`ar4_policy.instruction_results`), a success table, each episode's video (``<video>`` with
+a relative path, so the page works from the output folder without a server) and its joint
+trajectories as inline SVG: measured state (solid) and commanded target (dashed) per joint over
+sim time. No plotting library and no external asset is used.
 """
 
 import html
@@ -83,6 +84,36 @@ def joint_plot_svg(name: str, times, measured, commanded) -> str:
     return ''.join(parts)
 
 
+def _instruction_table(document: dict) -> str:
+    """Return per instruction its success and the instructed-against-moved-cube counts."""
+    by_task = document.get('by_task')
+    if not by_task:
+        return ''
+    esc = html.escape
+    columns = [*document.get('cube_colours', ()), 'none']
+    head = ''.join(f'<th>moved {esc(c)}</th>' for c in columns)
+    rows = []
+    for task, row in by_task.items():
+        cells = ''.join(f'<td>{row["moved"].get(c, 0)}</td>' for c in columns)
+        rows.append(f'<tr><td style="text-align:left">{esc(task)}</td>'
+                    f'<td>{row["n_success"]} / {row["n_episodes"]} '
+                    f'({row["success_rate"]:.0%})</td>{cells}'
+                    f'<td>{row["n_wrong_cube"]}</td></tr>')
+    swap = document.get('instruction_swap')
+    note = ''
+    if swap:
+        note = (f'<p>Instruction swap: {swap["n_seeds"]} scenes, each under every instruction; '
+                f'every instruction moved its own cube in '
+                f'{swap["n_seeds_every_instruction_followed"]} of them and succeeded in '
+                f'{swap["n_seeds_every_instruction_succeeded"]}.</p>')
+    return ('<h2>Per instruction: success and the cube that moved</h2>'
+            f'<p>A cube counts as moved when it ends more than '
+            f'{document.get("moved_cube_threshold_m", 0.02) * 100:.0f} cm from where the episode '
+            'started it; the moved cube is the one that moved most.</p>'
+            f'<table><tr><th>instruction</th><th>success</th>{head}'
+            f'<th>wrong cube moved</th></tr>{"".join(rows)}</table>{note}')
+
+
 def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]) -> str:
     """Return the report page for a results document and the episodes' trajectories."""
     esc = html.escape
@@ -93,8 +124,11 @@ def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]
                                   summary['safety_interventions'].items() if v) or 'none'
         latency = summary['chunks'].get('median_latency_ms')
         rows.append(
-            f'<tr><td>{summary["episode"]}</td><td>{summary["seed"]}</td>'
+            f'<tr><td>{summary["episode"]}</td>'
+            f'<td style="text-align:left">{esc(summary.get("task", ""))}</td>'
+            f'<td>{summary["seed"]}</td>'
             f'<td class="{"ok" if ok else "bad"}">{"success" if ok else "failure"}</td>'
+            f'<td>{esc(summary.get("moved_cube") or "none")}</td>'
             f'<td>{summary["steps"]}</td><td>{summary["sim_time_s"]:.2f}</td>'
             f'<td>{summary["safety_interventions_total"]}</td>'
             f'<td style="text-align:left">{esc(interventions)}</td>'
@@ -115,7 +149,9 @@ def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]
         outcome = 'success' if summary['success'] else 'failure'
         sections.append(
             f'<div class="episode"><h2>Episode {summary["episode"]} (seed {summary["seed"]}):'
-            f' {outcome}, {summary["steps"]} steps</h2>{video}'
+            f' {outcome}, {summary["steps"]} steps</h2>'
+            f'<p>{esc(summary.get("task", ""))}; moved cube: '
+            f'{esc(summary.get("moved_cube") or "none")}</p>{video}'
             '<p>Joint trajectories: measured (solid blue), commanded after the safety filter '
             '(dashed orange).</p>'
             f'<div class="plots">{"".join(plots)}</div></div>')
@@ -124,21 +160,29 @@ def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]
         name = esc(document['combined_video'])
         combined = (f'<h2>All episodes</h2><video controls muted preload="metadata" '
                     f'width="480" src="{name}"></video><p><a href="{name}">{name}</a></p>')
+
+    def setting(value) -> str:
+        return '; '.join(map(str, value)) if isinstance(value, list) else str(value)
+
+    tasks = document.get('tasks') or [document.get('task', '')]
     settings = ''.join(
         f'<tr><th style="text-align:left">{esc(key)}</th>'
-        f'<td style="text-align:left">{esc(str(document[key]))}</td></tr>'
-        for key in ('policy', 'task', 'seed', 'max_steps', 'fps', 'device', 'n_action_steps',
-                    'blend_steps', 'inference_log') if key in document)
+        f'<td style="text-align:left">{esc(setting(document[key]))}</td></tr>'
+        for key in ('policy', 'tasks', 'episodes_per_task', 'seed', 'max_steps', 'fps',
+                    'device', 'n_action_steps', 'blend_steps', 'inference_log')
+        if key in document)
     return (
         '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
-        f'<title>ar4-eval: {esc(document.get("task", ""))}</title>'
+        f'<title>ar4-eval: {esc("; ".join(tasks))}</title>'
         f'<style>{STYLE}</style></head><body>'
         f'<h1>Closed-loop evaluation in the MuJoCo twin</h1>'
         f'<p><strong>Success rate: {document["success_rate"]:.0%}</strong> '
         f'({document["n_success"]} of {document["n_episodes"]} episodes); safety '
         f'interventions in total: {document["safety_interventions_total"]}.</p>'
         f'<table>{settings}</table>'
-        '<table><tr><th>episode</th><th>seed</th><th>outcome</th><th>steps</th>'
+        f'{_instruction_table(document)}'
+        '<table><tr><th>episode</th><th>instruction</th><th>seed</th><th>outcome</th>'
+        '<th>moved cube</th><th>steps</th>'
         '<th>sim time (s)</th><th>interventions</th><th>by kind</th>'
         '<th>median inference (ms)</th></tr>'
         f'{"".join(rows)}</table>{combined}{"".join(sections)}</body></html>\n')

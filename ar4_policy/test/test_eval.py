@@ -132,6 +132,31 @@ def test_default_executes_the_checkpoints_own_n_action_steps(checkpoint, tmp_pat
     assert results['episodes'][0]['chunks']['chunks'] == 1
 
 
+def test_several_instructions_run_the_same_seeds_and_report_the_moved_cube(
+        checkpoint, tmp_path, capsys):
+    out = tmp_path / 'eval'
+    magenta = TASK.replace('teal', 'magenta')
+    assert main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--task', magenta,
+                 '--episodes', '2', '--seed', '5', '--max-steps', '3', '--out', str(out),
+                 '--no-video']) == 0
+    results = json.loads((out / 'results.json').read_text())
+    assert results['tasks'] == [TASK, magenta] and results['episodes_per_task'] == 2
+    assert [(e['task'], e['seed']) for e in results['episodes']] == [
+        (TASK, 5), (TASK, 6), (magenta, 5), (magenta, 6)]
+    assert [e['instructed_cube'] for e in results['episodes']] == ['teal'] * 2 + ['magenta'] * 2
+    assert results['cube_colours'] == ['teal', 'magenta', 'yellow']
+    assert set(results['episodes'][0]['cube_displacement_m']) == {'teal', 'magenta', 'yellow'}
+    assert list(results['by_task']) == [TASK, magenta]
+    assert results['instruction_swap']['n_seeds'] == 2
+    printed = capsys.readouterr().out
+    assert f'| {magenta} |' in printed and 'instruction swap, 2 scenes' in printed
+    page = (out / 'report.html').read_text()
+    assert 'Per instruction' in page and 'moved magenta' in page
+    assert main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--task', TASK + '.',
+                 '--out', str(tmp_path / 'twice')]) == 2
+    assert 'the same instruction is given twice' in capsys.readouterr().err
+
+
 def test_diffusion_checkpoint_rolls_out_executing_its_n_action_steps(tmp_path):
     from ar4_policy.tiny_checkpoint import write_tiny_diffusion_checkpoint
 

@@ -101,6 +101,39 @@ def test_create_save_discard_resume(tmp_path):
     assert stats['max'][0] == pytest.approx(21.0) and stats['count'][0] == 11
 
 
+def test_writer_continuation_writes_what_a_reopen_writes(tmp_path, monkeypatch):
+    """Continuing the finalized dataset object gives the files and metadata a reopen gives."""
+    import pyarrow.parquet as pq
+
+    def session(root: Path) -> None:
+        with DatasetWriter.open(root, consolidate_on_close=False) as writer:
+            for episode in range(3):
+                _record(writer, 3 + episode, start=10.0 * episode, shade=60 * episode,
+                        task=f'task {episode % 2}')
+                writer.save_episode_async()
+
+    def contents(root: Path) -> dict:
+        files = sorted(str(p.relative_to(root)) for p in root.rglob('*') if p.is_file())
+        tables = {name: pq.read_table(root / name).to_pylist()
+                  for name in files if name.endswith('.parquet')}
+        return {'files': files, 'tables': tables,
+                'info': json.loads((root / 'meta' / 'info.json').read_text()),
+                'stats': json.loads((root / 'meta' / 'stats.json').read_text())}
+
+    continued = tmp_path / 'local' / 'continued'
+    session(continued)
+    # As before: the next episode goes to a dataset object reopened from disk.
+    monkeypatch.setattr(DatasetWriter, '_continue', lambda writer, dataset: writer._reopen())
+    reopened = tmp_path / 'local' / 'reopened'
+    session(reopened)
+    assert contents(continued) == contents(reopened)
+    assert len(contents(continued)['files']) > 9  # one data, episodes and video file each
+    dataset = _load(continued)
+    assert dataset.num_episodes == 3 and dataset.num_frames == 12
+    assert [dataset.meta.episodes[i]['data/file_index'] for i in range(3)] == [0, 1, 2]
+    assert dataset[11]['task'] == 'task 0' and float(dataset[11][features.STATE_KEY][0]) == 24.0
+
+
 def test_no_empty_dataset_left_behind(tmp_path):
     root = tmp_path / 'local' / 'empty'
     with DatasetWriter.open(root) as writer:
