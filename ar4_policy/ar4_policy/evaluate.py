@@ -18,7 +18,9 @@
 Each episode resets the twin with seed ``--seed + episode``, resets the policy and its
 processors, then runs the control loop the robot runs (chunk scheduler, safety filter) at the
 twin's 30 Hz until the task succeeds or ``--max-steps`` is reached. In simulation the world
-waits for the model (inference runs inline), so results do not depend on the machine's speed.
+waits for the model (inference runs inline), so results do not depend on the machine's speed,
+and torch's generator is seeded with the episode's seed at each start, so random-noise sampling
+repeats too (:func:`seeded_reset`).
 
 Several ``--task`` instructions each run the same seeds, so the same scene is seen under every
 instruction (the instruction-swap control of :mod:`ar4_policy.instruction_results`). Every
@@ -339,6 +341,23 @@ def _check_args(args) -> None:
                              '--device cpu')
 
 
+def seeded_reset(runner, seed: int) -> Callable[[], None]:
+    """
+    Return the episode-start reset: the policy's queues and processors, then torch's generator.
+
+    SmolVLA's flow matching and the diffusion policy draw their starting noise from torch's
+    global generator. Seeded with the episode's seed at each start, a random-noise evaluation is
+    repeatable (the same checkpoint, instruction and seed give the same episode) and one episode's
+    noise does not depend on how many inferences the episodes before it made.
+    """
+    import torch
+
+    def reset() -> None:
+        runner.reset()
+        torch.manual_seed(seed)
+    return reset
+
+
 def evaluate(args, progress=None) -> dict:
     """Run the evaluation described by parsed arguments; return the results document."""
     from ar4_mujoco.env import AR4Twin
@@ -389,7 +408,8 @@ def evaluate(args, progress=None) -> dict:
             for index, (task, cube, seed) in enumerate(runs):
                 result = rollout(env, runner.predict_chunk, task, seed,
                                  args.max_steps, n_action_steps=args.n_action_steps, fps=fps,
-                                 blend_steps=args.blend_steps, reset_model=runner.reset,
+                                 blend_steps=args.blend_steps,
+                                 reset_model=seeded_reset(runner, seed),
                                  index=index, log=log, keep_frames=not args.no_video,
                                  instructed_cube=cube)
                 if not args.no_video:
@@ -418,7 +438,7 @@ def evaluate(args, progress=None) -> dict:
         'episodes_per_task': args.episodes, 'seed': args.seed,
         'max_steps': args.max_steps, 'fps': fps, 'device': args.device,
         'n_action_steps': args.n_action_steps, 'blend_steps': args.blend_steps,
-        'deterministic': args.deterministic,
+        'deterministic': args.deterministic, 'noise_seeded_per_episode': True,
         'inference_log': os.path.relpath(log.path, out),
         'combined_video': COMBINED_FILE if has_combined else None,
     }

@@ -157,6 +157,25 @@ def test_several_instructions_run_the_same_seeds_and_report_the_moved_cube(
     assert 'the same instruction is given twice' in capsys.readouterr().err
 
 
+def test_random_noise_evaluations_repeat_episode_for_episode(checkpoint, tmp_path):
+    def targets(out: Path) -> list:
+        with open(out / 'inference_log' / 'ar4_trajectory.csv', newline='') as handle:
+            return [[v for k, v in row.items() if k.startswith('target.')]
+                    for row in csv.DictReader(handle)]
+
+    runs = []
+    for name, episodes in (('a', 2), ('b', 2), ('one', 1)):
+        out = tmp_path / name
+        # Seeds 4, 5 (a, b) and 5 alone: episode 5 must not depend on the episode run before it.
+        assert main(['--policy', str(checkpoint / 'train'), '--task', TASK, '--episodes',
+                     str(episodes), '--seed', str(6 - episodes), '--max-steps', '35',
+                     '--n-action-steps', '5', '--out', str(out), '--no-video']) == 0
+        assert json.loads((out / 'results.json').read_text())['noise_seeded_per_episode']
+        runs.append(targets(out))
+    assert runs[0] == runs[1]
+    assert runs[2] == runs[0][len(runs[0]) - len(runs[2]):]
+
+
 def test_diffusion_checkpoint_rolls_out_executing_its_n_action_steps(tmp_path):
     from ar4_policy.tiny_checkpoint import write_tiny_diffusion_checkpoint
 
