@@ -574,6 +574,18 @@ class RecordRun:
             os.kill(self.pids()[name], signal.SIGKILL)
 
 
+# A process started with SIGINT ignored passes that on, and a non-interactive shell cannot trap
+# or restore a signal ignored on entry: record.sh's launch would never hear SIGINT. That happens
+# when the suite itself runs in the background of a shell without job control (`cmd &` in a
+# script); in a terminal, in CI and in Docker SIGINT is not ignored.
+needs_sigint = pytest.mark.skipif(
+    signal.getsignal(signal.SIGINT) is signal.SIG_IGN,
+    reason='this test process was started with SIGINT ignored (run in the background of a '
+           'non-interactive shell), which record.sh and its children inherit; run the suite in '
+           'the foreground or with job control')
+
+
+@needs_sigint
 def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_quits(tmp_path):
     run = RecordRun(tmp_path, TASK="stack: it's red", HF_USERNAME='1234',
                     DATASET_NAME='shelf_v2', MAX_EPISODE_DURATION='45', JOINT_JOG='true',
@@ -603,6 +615,7 @@ def test_record_script_passes_settings_and_stops_the_launch_when_the_recorder_qu
     assert run.alive_after() == set()
 
 
+@needs_sigint
 @pytest.mark.parametrize('how', ['INT', 'TERM', 'HUP', 'Ctrl-C'])
 def test_record_script_finalizes_the_recorder_then_stops_the_launch(tmp_path, how):
     # INT / TERM / HUP to the script alone: docker kill -s, docker compose stop (through tini),
@@ -630,6 +643,7 @@ def test_record_script_finalizes_the_recorder_then_stops_the_launch(tmp_path, ho
     assert run.alive_after() == set()
 
 
+@needs_sigint
 def test_record_script_exits_with_the_recorders_status(tmp_path):
     run = RecordRun(tmp_path, FAKE_RECORDER_EXIT='2')
     status, _ = run.finish()
