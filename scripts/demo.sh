@@ -42,7 +42,7 @@ Options:
                         (default: the policy's own, its whole 30-step chunk)
   --tiny-size NAME      backbone of the from-scratch policy: tiny (~0.5 M parameters) or
                         small (~11 M, ~3x slower per step; the one that has completed the
-                        task, see the README's results; default $TINY_SIZE)
+                        task, see docs/results.md; default $TINY_SIZE)
   --seed N              base seed for demonstrations; evaluation uses seed + 1000 (default $SEED)
   --out DIR             output folder (default: data/demo/<date-time>)
   --base PATH_OR_ID     fine-tune this SmolVLA instead of the tiny from-scratch one
