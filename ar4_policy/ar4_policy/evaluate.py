@@ -79,9 +79,6 @@ class TwinEnv(Protocol):
     def is_success(self, task) -> bool:
         """Return whether the task is accomplished now."""
 
-    def cube_poses(self) -> Dict[str, tuple]:
-        """Return {colour: (position xyz, orientation)} of every cube (optional)."""
-
 
 # The model: (image HWC uint8, state7, task) -> chunk (n, 7) of absolute targets.
 ChunkModel = Callable[[np.ndarray, np.ndarray, str], np.ndarray]
@@ -135,6 +132,8 @@ def _state7(observation) -> np.ndarray:
 
 
 def _cube_positions(env) -> Dict[str, np.ndarray]:
+    # Optional: an environment without cube_poses() ({colour: (position, orientation)}) gets
+    # episodes without the moved-cube accounting.
     poses = getattr(env, 'cube_poses', None)
     return {} if poses is None else {colour: pose[0] for colour, pose in poses().items()}
 
