@@ -31,7 +31,7 @@ placement carries it tens of centimetres. A cube knocked 2 cm by the arm counts 
 policy disturbed it.
 """
 
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -122,22 +122,33 @@ def swap_control(episodes: Sequence[Mapping], tasks: Sequence[str]) -> dict:
             'n_seeds_every_instruction_succeeded': succeeded}
 
 
-def confusion_table(summary: Mapping, colours: Sequence[str]) -> str:
-    """Return the per-instruction success and confusion table as Markdown (console, docs)."""
+def table_rows(summary: Mapping, colours: Sequence[str]) -> Tuple[List[str], List[List[str]]]:
+    """Return the header and cell texts of the per-instruction table (Markdown and HTML)."""
     columns = [*colours, NONE]
-    lines = ['| instruction | success | ' + ' | '.join(f'moved {c}' for c in columns)
-             + ' | wrong cube moved |',
-             '| --- | --- | ' + ' | '.join('---' for _ in columns) + ' | --- |']
+    header = ['instruction', 'success', *(f'moved {c}' for c in columns), 'wrong cube moved']
+    rows = []
     for task, row in summary['by_task'].items():
         n = row['n_episodes']
-        lines.append(f'| {task} | {row["n_success"]} / {n} ({row["success_rate"]:.0%}) | '
-                     + ' | '.join(str(row['moved'].get(c, 0)) for c in columns)
-                     + f' | {row["n_wrong_cube"]} / {n} |')
+        rows.append([task, f'{row["n_success"]} / {n} ({row["success_rate"]:.0%})',
+                     *(str(row['moved'].get(c, 0)) for c in columns),
+                     f'{row["n_wrong_cube"]} / {n}'])
+    return header, rows
+
+
+def swap_sentence(swap: Mapping) -> str:
+    """Return the instruction-swap control as one sentence."""
+    return (f'instruction swap, {swap["n_seeds"]} scenes each under every instruction: '
+            f'every instruction moved its own cube in '
+            f'{swap["n_seeds_every_instruction_followed"]}, every instruction '
+            f'succeeded in {swap["n_seeds_every_instruction_succeeded"]}')
+
+
+def confusion_table(summary: Mapping, colours: Sequence[str]) -> str:
+    """Return the per-instruction success and confusion table as Markdown (console, docs)."""
+    header, rows = table_rows(summary, colours)
+    lines = ['| ' + ' | '.join(header) + ' |', '|' + ' --- |' * len(header)]
+    lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     swap = summary.get('instruction_swap')
     if swap:
-        lines.append('')
-        lines.append(f'instruction swap, {swap["n_seeds"]} scenes each under every instruction: '
-                     f'every instruction moved its own cube in '
-                     f'{swap["n_seeds_every_instruction_followed"]}, every instruction '
-                     f'succeeded in {swap["n_seeds_every_instruction_succeeded"]}')
+        lines += ['', swap_sentence(swap)]
     return '\n'.join(lines)

@@ -28,6 +28,8 @@ from typing import List, Sequence, Tuple, Union
 
 import numpy as np
 
+from .instruction_results import swap_sentence, table_rows
+
 PLOT_WIDTH = 300
 PLOT_HEIGHT = 110
 MARGIN = 26
@@ -86,32 +88,21 @@ def joint_plot_svg(name: str, times, measured, commanded) -> str:
 
 def _instruction_table(document: dict) -> str:
     """Return per instruction its success and the instructed-against-moved-cube counts."""
-    by_task = document.get('by_task')
-    if not by_task:
+    if not document.get('by_task'):
         return ''
     esc = html.escape
-    columns = [*document.get('cube_colours', ()), 'none']
-    head = ''.join(f'<th>moved {esc(c)}</th>' for c in columns)
-    rows = []
-    for task, row in by_task.items():
-        cells = ''.join(f'<td>{row["moved"].get(c, 0)}</td>' for c in columns)
-        rows.append(f'<tr><td style="text-align:left">{esc(task)}</td>'
-                    f'<td>{row["n_success"]} / {row["n_episodes"]} '
-                    f'({row["success_rate"]:.0%})</td>{cells}'
-                    f'<td>{row["n_wrong_cube"]}</td></tr>')
+    header, rows = table_rows(document, document.get('cube_colours', ()))
+    head = ''.join(f'<th>{esc(name)}</th>' for name in header)
+    body = ''.join('<tr><td style="text-align:left">' + esc(row[0]) + '</td>'
+                   + ''.join(f'<td>{esc(cell)}</td>' for cell in row[1:]) + '</tr>'
+                   for row in rows)
     swap = document.get('instruction_swap')
-    note = ''
-    if swap:
-        note = (f'<p>Instruction swap: {swap["n_seeds"]} scenes, each under every instruction; '
-                f'every instruction moved its own cube in '
-                f'{swap["n_seeds_every_instruction_followed"]} of them and succeeded in '
-                f'{swap["n_seeds_every_instruction_succeeded"]}.</p>')
+    note = f'<p>{esc(swap_sentence(swap))}.</p>' if swap else ''
     return ('<h2>Per instruction: success and the cube that moved</h2>'
             f'<p>A cube counts as moved when it ends more than '
             f'{document.get("moved_cube_threshold_m", 0.02) * 100:.0f} cm from where the episode '
             'started it; the moved cube is the one that moved most.</p>'
-            f'<table><tr><th>instruction</th><th>success</th>{head}'
-            f'<th>wrong cube moved</th></tr>{"".join(rows)}</table>{note}')
+            f'<table><tr>{head}</tr>{body}</table>{note}')
 
 
 def render_report(document: dict, episodes: Sequence, joint_names: Sequence[str]) -> str:
