@@ -33,9 +33,11 @@ consolidated dataset appends one file per episode again until the next clean end
 A dataset another tool wrote is resumed when fps, robot type and features match; ``open`` says
 which of its settings show it was not written here (``foreign_reasons``).
 
-Frames are staged as PNGs by a small thread pool (the layout lerobot's encoder reads) while the
-vectors stay in memory. Saving (stats, parquet, video encoding, finalize) runs on one
-background thread in submission order, so the next episode can be armed right after pressing save.
+Video frames are encoded as they arrive, on a thread per take (``episode_video``: the MP4 and
+image stats lerobot would make from PNGs, without writing and reading the PNGs); image features
+(``use_videos=False``) are staged as PNGs by a small thread pool. The vectors stay in memory.
+Saving (stats, parquet, video, finalize) runs on one background thread in submission order, so
+the next episode can be armed right after pressing save.
 ``save_episode()`` waits for durability; ``save_episode_async()`` returns a future.
 """
 
@@ -54,6 +56,7 @@ from typing import Callable, Dict, List, Optional, Union
 import warnings
 
 from ar4_teleop.recording import consolidate
+from ar4_teleop.recording.episode_video import encoded_episode, EpisodeVideo
 from ar4_teleop.recording import outcome as success_marks
 from ar4_teleop.recording.features import (
     ACTION_KEY, dataset_features, FPS, IMAGE_KEY, ROBOT_TYPE, STATE_KEY, TASK_KEY)
@@ -99,7 +102,7 @@ class SavedEpisode:
 
 @dataclass
 class _Take:
-    """Frames of one episode staged for saving: image paths on disk, vectors in memory."""
+    """Frames of one episode staged for saving: videos encoding, vectors in memory."""
 
     episode_index: int
     image_dir: Path
@@ -108,6 +111,7 @@ class _Take:
     actions: List[np.ndarray] = field(default_factory=list)
     tasks: List[str] = field(default_factory=list)
     writes: List[Future] = field(default_factory=list)
+    videos: Dict[str, EpisodeVideo] = field(default_factory=dict)
     #: The success mark the user gave the take (None: not marked); see ``recording.outcome``.
     outcome: Optional[bool] = None
 
@@ -119,6 +123,10 @@ class _Take:
         for write in self.writes:
             write.result()
         self.writes.clear()
+
+    def cancel_videos(self) -> None:
+        for video in self.videos.values():
+            video.cancel()
 
 
 def default_dataset_root(name: str, hf_username: Optional[str] = None,
@@ -674,13 +682,21 @@ class DatasetWriter:
         if take is None:
             index = self.next_episode_index
             take = _Take(index, self._image_dir(index))
-            with self._staging_lock:
-                shutil.rmtree(take.image_dir, ignore_errors=True)
-                take.image_dir.mkdir(parents=True, exist_ok=True)
+            if self.features[IMAGE_KEY]['dtype'] == 'video':
+                take.videos[IMAGE_KEY] = EpisodeVideo(
+                    self.root, f'{IMAGE_KEY}_{index:06d}', self.fps, self.vcodec,
+                    self.encoder_threads)
+            else:
+                with self._staging_lock:
+                    shutil.rmtree(take.image_dir, ignore_errors=True)
+                    take.image_dir.mkdir(parents=True, exist_ok=True)
             self._take = take
-        path = take.image_dir / f'frame-{take.frames:06d}.png'
-        take.writes.append(self._images.submit(_write_png, np.array(image, copy=True), path))
-        take.image_paths.append(str(path))
+        if take.videos:
+            take.videos[IMAGE_KEY].add(np.array(image, copy=True))
+        else:
+            path = take.image_dir / f'frame-{take.frames:06d}.png'
+            take.writes.append(self._images.submit(_write_png, np.array(image, copy=True), path))
+            take.image_paths.append(str(path))
         take.states.append(np.array(frame[STATE_KEY], copy=True))
         take.actions.append(np.array(frame[ACTION_KEY], copy=True))
         take.tasks.append(frame[TASK_KEY])
@@ -696,6 +712,7 @@ class DatasetWriter:
             return 0
         for write in take.writes:
             write.exception()
+        take.cancel_videos()
         self._remove_staged(take)
         return take.frames
 
@@ -754,6 +771,7 @@ class DatasetWriter:
                 result = self._save(take)
             except BaseException as error:  # noqa: B902 - reported through the future
                 shutil.rmtree(take.image_dir, ignore_errors=True)
+                take.cancel_videos()
                 self._recover_after_failure(error)
                 with self._lock:
                     self._pending -= 1
@@ -780,9 +798,10 @@ class DatasetWriter:
     def _save(self, take: _Take) -> SavedEpisode:
         started = time.monotonic()
         take.wait_for_images()
+        videos = {key: video.finish() for key, video in take.videos.items()}
         dataset = self._dataset
         index = dataset.meta.total_episodes
-        if index != take.episode_index:
+        if index != take.episode_index and take.image_paths:
             # An earlier save failed: move the staged frames to the index lerobot expects.
             target = self._image_dir(index)
             shutil.rmtree(target, ignore_errors=True)
@@ -793,7 +812,7 @@ class DatasetWriter:
         buffer = {
             'size': n,
             'task': list(take.tasks),
-            IMAGE_KEY: list(take.image_paths),
+            IMAGE_KEY: list(take.image_paths),  # empty for a video, which is encoded already
             STATE_KEY: list(take.states),
             ACTION_KEY: list(take.actions),
             'timestamp': [i / self.fps for i in range(n)],
@@ -802,7 +821,8 @@ class DatasetWriter:
             'index': [],
             'task_index': [],
         }
-        dataset.save_episode(episode_data=buffer)
+        with encoded_episode(dataset, videos):
+            dataset.save_episode(episode_data=buffer)
         dataset.finalize()
         try:
             if take.outcome is not None:
