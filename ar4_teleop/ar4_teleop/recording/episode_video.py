@@ -34,12 +34,13 @@ once ``max_queued`` frames wait (a memory bound: a 480x640 frame is 0.9 MB).
 """
 
 from contextlib import contextmanager
+import os
 import queue
 import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Set, Tuple
 
 import numpy as np
 
@@ -138,15 +139,24 @@ class EpisodeVideo:
         import av
         from lerobot.datasets.compute_stats import auto_downsample_height_width
         output = stream = None
+        encoded = 0
         try:
             while True:
                 image = self._queue.get()
                 if image is _DONE or self._cancelled.is_set():
                     break
-                if output is None:
-                    output, stream = self._open(av, image.shape)
                 # Same conversion as encode_video_frames' VideoFrame.from_image of the RGB PNG.
-                output.mux(stream.encode(av.VideoFrame.from_ndarray(image, format='rgb24')))
+                frame = av.VideoFrame.from_ndarray(image, format='rgb24')
+                if output is None:
+                    before = _thread_ids()
+                    output, stream = self._open(av, image.shape)
+                output.mux(stream.encode(frame))
+                if encoded % self.fps == 0:
+                    # The encoder starts its threads with the first frame and raises the
+                    # priority of this one too; look again once a second of video.
+                    demote_realtime_threads(
+                        (_thread_ids() - before) | {threading.get_native_id()})
+                encoded += 1
                 chw = image.transpose(2, 0, 1)
                 self._sampled.append(np.ascontiguousarray(auto_downsample_height_width(chw)))
             if output is not None:
@@ -171,6 +181,34 @@ class EpisodeVideo:
         stream.pix_fmt = PIX_FMT
         stream.height, stream.width = shape[:2]
         return output, stream
+
+
+def _thread_ids() -> Set[int]:
+    try:
+        return {int(name) for name in os.listdir('/proc/self/task')}
+    except OSError:  # not Linux
+        return set()
+
+
+def demote_realtime_threads(thread_ids: Iterable[int]) -> int:
+    """
+    Move those of ``thread_ids`` that run with a real-time policy to the normal one.
+
+    SVT-AV1 (the encoder lerobot uses) gives its threads SCHED_FIFO priority 99 whenever the
+    process may (root with CAP_SYS_NICE, e.g. a privileged container; without it SVT warns
+    "Failed to set thread priority" and carries on). There they preempt everything else on the
+    machine: the recorder's ROS callbacks, the renderer and physics of ar4-generate (which ran
+    1.3x slower for it on 2 cores), a training run beside it. Returns how many were moved.
+    """
+    moved = 0
+    for thread_id in thread_ids:
+        try:
+            if os.sched_getscheduler(thread_id) in (os.SCHED_FIFO, os.SCHED_RR):
+                os.sched_setscheduler(thread_id, os.SCHED_OTHER, os.sched_param(0))
+                moved += 1
+        except (OSError, AttributeError):  # the thread ended, or no such call here
+            pass
+    return moved
 
 
 class _Encoded:
