@@ -40,7 +40,7 @@ PERIOD = 1_000_000_000 // FPS
 
 
 def _images(count):
-    """Return camera-like frames: a gradient scene with sensor noise (PNG cannot cheat)."""
+    """Return camera-like frames: a gradient scene with sensor noise (no encoder can cheat)."""
     rng = np.random.default_rng(0)
     base = np.linspace(0, 200, IMAGE_SHAPE[1], dtype=np.float32)[None, :, None]
     base = np.broadcast_to(base, IMAGE_SHAPE)
@@ -68,7 +68,9 @@ def bench_core_writer(root, images, frames, paced):
                 writer.add_frame(frame)
             times.append(time.perf_counter() - t0)
         take = writer._take
-        take.wait_for_images()
+        take.wait_for_images()  # image features: PNG staging
+        for video in take.videos.values():  # video features: encoding as the frames arrive
+            video.finish()
         elapsed = time.perf_counter() - start
         written = writer.frames_in_episode
         writer.discard_episode()
@@ -127,7 +129,7 @@ def main():
             paced.append(bench_core_writer(work / f'paced{r}', images, args.frames, True))
             direct.append(bench_lerobot_direct(work / f'direct{r}', images, args.frames))
         print(f'core+writer unpaced: {statistics.median(f[0] for f in free):.1f} fps sustained '
-              f'(incl. PNG staging), median {statistics.median(f[1] for f in free):.2f} '
+              f'(incl. video encoding), median {statistics.median(f[1] for f in free):.2f} '
               'ms/frame')
         print(f'core+writer paced at {FPS} fps for {args.frames} frames: '
               f'{statistics.median(p[0] for p in paced):.1f} fps, dropped '
