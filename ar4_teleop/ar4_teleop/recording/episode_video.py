@@ -21,7 +21,7 @@ On a 2-core machine that round trip costs about as much CPU as the AV1 encoding 
 to write and 11 ms to read back a 480x640 frame, against 17 ms to encode it (ar4-generate's
 profile, docs/results.md). ``EpisodeVideo`` hands the frames from memory to the same encoder
 with the options ``encode_video_frames`` uses, so the MP4 is byte for byte the one lerobot
-writes from PNGs, and keeps the downsampled frames ``compute_episode_stats`` would sample, so
+writes from PNGs, and keeps (on disk) the downsampled frames ``compute_episode_stats`` samples, so
 the image statistics are identical too (``test_episode_video`` checks both against stock
 lerobot). The writer passes the result to ``LeRobotDataset.save_episode`` through the branch
 lerobot's own streaming encoder uses (``encoded_episode``).
@@ -40,7 +40,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Set, Tuple
+from typing import Dict, Iterable, Optional, Set, Tuple
 
 import numpy as np
 
@@ -74,7 +74,11 @@ class EpisodeVideo:
         self.vcodec = resolve_vcodec(vcodec)
         self.encoder_threads = encoder_threads
         self.frames = 0
-        self._sampled: List[np.ndarray] = []
+        # Every frame downsampled as sample_images does (57.6 KB at 480x640), kept on disk
+        # beside the video: which frames the stats sample depends on the final length.
+        self._thumbs_path = self.folder / 'stats_frames.u8'
+        self._thumb_shape: Optional[Tuple[int, ...]] = None
+        self._thumbs = 0
         self._queue: 'queue.Queue' = queue.Queue(maxsize=max(1, max_queued))
         self._error: Optional[BaseException] = None
         self._cancelled = threading.Event()
@@ -117,9 +121,12 @@ class EpisodeVideo:
         self._thread.join()
         if self._error is not None or self._cancelled.is_set():
             self._raise_failure()
-        if not self.path.is_file() or not self._sampled:
+        if not self.path.is_file() or not self._thumbs:
             raise EncodingError(f'no video was written for {self.path.name}')
-        frames = np.stack([self._sampled[i] for i in sample_indices(len(self._sampled))])
+        thumbs = np.memmap(self._thumbs_path, np.uint8, 'r',
+                           shape=(self._thumbs, *self._thumb_shape))
+        frames = np.array(thumbs[sample_indices(self._thumbs)])
+        del thumbs
         stats = get_feature_stats(frames, axis=(0, 2, 3), keepdims=True,
                                   quantile_list=DEFAULT_QUANTILES)
         return self.path, {key: value if key == 'count' else value.reshape(-1)
@@ -139,8 +146,9 @@ class EpisodeVideo:
         import av
         from lerobot.datasets.compute_stats import auto_downsample_height_width
         output = stream = None
-        encoded = 0
+        thumbs = None
         try:
+            thumbs = open(self._thumbs_path, 'wb')
             while True:
                 image = self._queue.get()
                 if image is _DONE or self._cancelled.is_set():
@@ -151,19 +159,23 @@ class EpisodeVideo:
                     before = _thread_ids()
                     output, stream = self._open(av, image.shape)
                 output.mux(stream.encode(frame))
-                if encoded % self.fps == 0:
+                if self._thumbs % self.fps == 0:
                     # The encoder starts its threads with the first frame and raises the
                     # priority of this one too; look again once a second of video.
                     demote_realtime_threads(
                         (_thread_ids() - before) | {threading.get_native_id()})
-                encoded += 1
-                chw = image.transpose(2, 0, 1)
-                self._sampled.append(np.ascontiguousarray(auto_downsample_height_width(chw)))
+                thumb = auto_downsample_height_width(image.transpose(2, 0, 1))
+                thumb = np.ascontiguousarray(thumb)
+                thumbs.write(thumb.data)
+                self._thumb_shape = thumb.shape
+                self._thumbs += 1
             if output is not None:
                 output.mux(stream.encode())  # also when cancelled: SVT-AV1 complains otherwise
         except BaseException as error:  # noqa: B902 - reported by add() and finish()
             self._error = error
         finally:
+            if thumbs is not None:
+                thumbs.close()
             if output is not None:
                 output.close()
 
