@@ -102,7 +102,7 @@ class SavedEpisode:
 
 @dataclass
 class _Take:
-    """Frames of one episode staged for saving: videos encoding, vectors in memory."""
+    """One episode's frames until saved: video encoding (PNGs for images), vectors in memory."""
 
     episode_index: int
     image_dir: Path
