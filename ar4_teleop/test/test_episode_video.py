@@ -15,12 +15,14 @@
 """Encoding while recording gives the video and image stats stock lerobot makes from PNGs."""
 
 import json
+import os
 from pathlib import Path
 import threading
 import time
 
 from ar4_teleop.recording import features
-from ar4_teleop.recording.episode_video import EncodingError, EpisodeVideo
+from ar4_teleop.recording.episode_video import (
+    demote_realtime_threads, EncodingError, EpisodeVideo)
 from ar4_teleop.recording.writer import DatasetWriter, repo_id_for
 import av
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
@@ -67,6 +69,9 @@ def test_writer_stores_what_stock_lerobot_stores_from_pngs(tmp_path):
                          features.ACTION_KEY: action, 'task': TASK})
     stock.save_episode()
     stock.finalize()
+    # Stock encoding ran on this thread, and SVT-AV1 left it (and its own threads) at SCHED_FIFO
+    # 99 where it may: every process the suite forks later would inherit that and starve.
+    demote_realtime_threads(int(tid) for tid in os.listdir('/proc/self/task'))
 
     root = tmp_path / 'local' / 'streamed'
     with DatasetWriter.open(root) as writer:
