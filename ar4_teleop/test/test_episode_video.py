@@ -14,6 +14,7 @@
 
 """Encoding while recording gives the video and image stats stock lerobot makes from PNGs."""
 
+import gc
 import json
 import os
 from pathlib import Path
@@ -158,3 +159,22 @@ def test_an_encoder_failure_fails_the_save_and_keeps_the_dataset(tmp_path):
     assert not list(root.glob('tmp*'))
     loaded = LeRobotDataset(repo_id_for(root), root=root)
     assert loaded.num_episodes == 2 and loaded.num_frames == 7
+
+
+def test_a_failed_encoder_ends_its_threads_without_the_garbage_collector(tmp_path):
+    # A failed take must not leave its encoder to the collector: in a process that forks first
+    # (flake8's pool, later in this suite) the child would free it, and SVT-AV1 would wait there
+    # forever for threads fork did not copy. Seen as a hung suite.
+    gc.collect()
+    gc.disable()
+    try:
+        before = set(os.listdir('/proc/self/task'))
+        video = EpisodeVideo(tmp_path, 'take', features.FPS)
+        for image in _images(3):
+            video.add(image)
+        video.add(np.zeros(features.IMAGE_SHAPE, np.float32))  # the encoder cannot take it
+        with pytest.raises(EncodingError, match='failed'):
+            video.finish()
+        assert set(os.listdir('/proc/self/task')) <= before
+    finally:
+        gc.enable()

@@ -173,11 +173,22 @@ class EpisodeVideo:
                 output.mux(stream.encode())  # also when cancelled: SVT-AV1 complains otherwise
         except BaseException as error:  # noqa: B902 - reported by add() and finish()
             self._error = error
+            if output is not None:
+                try:
+                    stream.encode()  # end of stream: SVT-AV1's threads end with it
+                except Exception:  # noqa: B902 - the first error is the one to report
+                    pass
         finally:
             if thumbs is not None:
                 thumbs.close()
             if output is not None:
                 output.close()
+            # The encoder (and SVT-AV1's threads) is freed with the last reference to the
+            # stream. Drop ours now: the traceback kept in self._error holds this frame, which
+            # makes the stream cyclic garbage, and a process that forks (flake8's pool in the test
+            # suite) before the collector ran would free it in the child, where SVT waits forever
+            # for threads that fork did not copy (svt_av1_enc_deinit, seen with py-spy).
+            output = stream = frame = image = None
 
     def _open(self, av, shape: Tuple[int, ...]):
         """Open the MP4 with ``encode_video_frames``' options (lerobot 0.4.4, video_utils)."""
