@@ -230,6 +230,7 @@ def test_sigkill_at_random_moments_loses_no_saved_episode(tmp_path):
                                         str(REPO_ROOT / 'ar4_description')])
     rng = random.Random(4)
     reported = -1
+    save_time = None
     for trial in range(4):
         process = subprocess.Popen(
             [sys.executable, '-c', script, str(root)], stdout=subprocess.PIPE,
@@ -239,13 +240,22 @@ def test_sigkill_at_random_moments_loses_no_saved_episode(tmp_path):
             opened = process.stdout.readline().split()
         assert opened[0] == 'OPEN', opened
         assert int(opened[1]) >= reported + 1
-        time.sleep(rng.uniform(0.3, 1.5))
+        opened_at = time.monotonic()
+        early = []
+        if save_time is None:
+            # The first trial measures how long the first save takes here, so that the kills
+            # fall at random moments of the save cycle however slow or loaded the machine is
+            # (on a loaded 2-core machine a save took longer than the fixed 1.5 s once used).
+            early.append(process.stdout.readline())
+            assert early[0].startswith('SAVED'), early
+            save_time = time.monotonic() - opened_at
+        time.sleep(rng.uniform(0.3, 2.5) * save_time)
         process.send_signal(signal.SIGKILL)
         out, _ = process.communicate()
-        saved = [int(line.split()[1]) for line in out.splitlines() if line.startswith('SAVED')]
+        saved = [int(line.split()[1]) for line in early + out.splitlines()
+                 if line.startswith('SAVED')]
         if saved:
             reported = max(reported, saved[-1])
-    assert reported >= 1, 'the trials were too short to save anything'
     print(f'{trial + 1} kills, last reported saved episode {reported}')
     with DatasetWriter.open(root, log=lambda m: None) as writer:
         assert writer.num_episodes >= reported + 1
