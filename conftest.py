@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Repository-wide pytest setup: import paths, offline model hub, headless rendering."""
+"""Repository-wide pytest setup: paths, offline model hub, headless rendering, priorities."""
 
 import importlib
 import importlib.util
@@ -45,3 +45,18 @@ collect_ignore_glob = []
 if importlib.util.find_spec('launch_testing') is None:
     collect_ignore_glob.append('*/test/launch/*')
     collect_ignore_glob.append('*/test/test_*_launch.py')
+
+
+def pytest_runtest_teardown(item, nextitem):
+    """
+    Put every thread of the test process back on the normal scheduling policy after each test.
+
+    Tests that encode with stock lerobot on their own thread (``LeRobotDataset.save_episode``)
+    let SVT-AV1 raise that thread, often pytest's main thread, to SCHED_FIFO 99 where the
+    process may (root with CAP_SYS_NICE). Every process the suite starts afterwards (bash,
+    ar4-generate, training children, flake8's pool) inherited it: they preempted everything else
+    on the machine, a training run beside the suite included, whatever their nice value.
+    """
+    from ar4_teleop.recording.episode_video import demote_realtime_threads
+    if os.path.isdir('/proc/self/task'):  # Linux
+        demote_realtime_threads(int(tid) for tid in os.listdir('/proc/self/task'))
