@@ -57,6 +57,5 @@ def pytest_runtest_teardown(item, nextitem):
     ar4-generate, training children, flake8's pool) inherited it: they preempted everything else
     on the machine, a training run beside the suite included, whatever their nice value.
     """
-    from ar4_teleop.recording.episode_video import demote_realtime_threads
-    if os.path.isdir('/proc/self/task'):  # Linux
-        demote_realtime_threads(int(tid) for tid in os.listdir('/proc/self/task'))
+    from ar4_teleop.recording.episode_video import demote_realtime_threads, process_thread_ids
+    demote_realtime_threads(process_thread_ids())

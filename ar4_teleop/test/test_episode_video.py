@@ -16,13 +16,13 @@
 
 import gc
 import json
-import os
 from pathlib import Path
 import threading
 import time
 
 from ar4_teleop.recording import features
-from ar4_teleop.recording.episode_video import EncodingError, EpisodeVideo
+from ar4_teleop.recording.episode_video import (
+    EncodingError, EpisodeVideo, process_thread_ids)
 from ar4_teleop.recording.writer import DatasetWriter, repo_id_for
 import av
 from lerobot.datasets.lerobot_dataset import LeRobotDataset
@@ -165,7 +165,7 @@ def test_a_failed_encoder_ends_its_threads_without_the_garbage_collector(tmp_pat
     gc.collect()
     gc.disable()
     try:
-        before = set(os.listdir('/proc/self/task'))
+        before = process_thread_ids()
         video = EpisodeVideo(tmp_path, 'take', features.FPS)
         for image in _images(3):
             video.add(image)
@@ -175,8 +175,8 @@ def test_a_failed_encoder_ends_its_threads_without_the_garbage_collector(tmp_pat
         # A joined thread leaves /proc a moment after pthread_join returns (longer on a loaded
         # machine); without the fix SVT's threads never leave.
         deadline = time.monotonic() + 10
-        while not set(os.listdir('/proc/self/task')) <= before and time.monotonic() < deadline:
+        while not process_thread_ids() <= before and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert set(os.listdir('/proc/self/task')) <= before
+        assert process_thread_ids() <= before
     finally:
         gc.enable()

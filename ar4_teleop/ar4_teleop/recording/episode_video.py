@@ -156,14 +156,14 @@ class EpisodeVideo:
                 # Same conversion as encode_video_frames' VideoFrame.from_image of the RGB PNG.
                 frame = av.VideoFrame.from_ndarray(image, format='rgb24')
                 if output is None:
-                    before = _thread_ids()
+                    before = process_thread_ids()
                     output, stream = self._open(av, image.shape)
                 output.mux(stream.encode(frame))
                 if self._thumbs % self.fps == 0:
                     # The encoder starts its threads with the first frame and raises the
                     # priority of this one too; look again once a second of video.
                     demote_realtime_threads(
-                        (_thread_ids() - before) | {threading.get_native_id()})
+                        (process_thread_ids() - before) | {threading.get_native_id()})
                 thumb = auto_downsample_height_width(image.transpose(2, 0, 1))
                 thumb = np.ascontiguousarray(thumb)
                 thumbs.write(thumb.data)
@@ -206,7 +206,8 @@ class EpisodeVideo:
         return output, stream
 
 
-def _thread_ids() -> Set[int]:
+def process_thread_ids() -> Set[int]:
+    """Return the kernel ids of every thread of this process (empty where /proc has none)."""
     try:
         return {int(name) for name in os.listdir('/proc/self/task')}
     except OSError:  # not Linux
