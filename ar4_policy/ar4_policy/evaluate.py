@@ -58,7 +58,8 @@ from .eval_video import (
     COMBINED_FILE, CombinedVideo, episode_label, make_report_server, server_url)
 from .inference_log import InferenceLog
 from .instruction_results import (
-    confusion_table, cube_displacements, episode_fields, instruction_summary)
+    confusion_table, cube_displacements, cube_start_offsets, episode_fields,
+    instruction_summary)
 from .safety import DEFAULT_STALE_AFTER_S, SafetyFilter
 
 DEFAULT_MAX_STEPS = 600
@@ -104,6 +105,7 @@ class EpisodeResult:
     task: str = ''
     instructed_cube: Optional[str] = None
     cube_displacement_m: Dict[str, float] = field(default_factory=dict)
+    cube_start_offset_m: Dict[str, List[float]] = field(default_factory=dict)
 
     @property
     def outcome(self) -> str:
@@ -115,7 +117,8 @@ class EpisodeResult:
         return {
             'episode': self.index, 'task': self.task, 'seed': self.seed,
             'success': self.success,
-            **episode_fields(self.instructed_cube, self.cube_displacement_m),
+            **episode_fields(self.instructed_cube, self.cube_displacement_m,
+                             start_offsets=self.cube_start_offset_m),
             'steps': self.steps, 'sim_time_s': round(self.sim_time_s, 4),
             'safety_interventions': dict(self.interventions),
             'safety_interventions_total': int(sum(self.interventions.values())),
@@ -136,6 +139,12 @@ def _cube_positions(env) -> Dict[str, np.ndarray]:
     # episodes without the moved-cube accounting.
     poses = getattr(env, 'cube_poses', None)
     return {} if poses is None else {colour: pose[0] for colour, pose in poses().items()}
+
+
+def _world_cube_positions(env) -> Dict[str, Sequence[float]]:
+    # The cubes' poses in the world file, before the reset's randomisation (the twin's scene).
+    scene = getattr(env, 'scene', None)
+    return {} if scene is None else {cube.colour: cube.position for cube in scene.cubes}
 
 
 def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: int,
@@ -197,7 +206,8 @@ def rollout(env: TwinEnv, model: ChunkModel, task: str, seed: int, max_steps: in
         chunk_stats=scheduler.stats.as_dict(), wall_time_s=time.perf_counter() - started,
         times=np.asarray(times), states=np.asarray(states), commands=np.asarray(commands),
         frames=frames, task=task, instructed_cube=instructed_cube,
-        cube_displacement_m=cube_displacements(cubes_at_start, _cube_positions(env)))
+        cube_displacement_m=cube_displacements(cubes_at_start, _cube_positions(env)),
+        cube_start_offset_m=cube_start_offsets(cubes_at_start, _world_cube_positions(env)))
 
 
 def write_video(frames: List[np.ndarray], path: Path, fps: int = DEFAULT_FPS) -> Path:

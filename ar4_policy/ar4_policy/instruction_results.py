@@ -25,6 +25,10 @@ From those it builds, per instruction, the success rate and a row of the confusi
 moved ("wrong cube"), and, when several instructions ran on the same seeds, the
 instruction-swap control: for how many scenes every instruction moved its own cube.
 
+Each episode also records where every cube started relative to the world file's pose (its
+randomised x and y offset after the reset settled it): failures that cluster at large offsets
+show a policy that learned the mean grasp rather than where the cube is.
+
 2 cm is far above how the cubes settle after a reset (below a millimetre in the twin, as a
 test checks) and far below any deliberate move: a grasp lifts the cube several centimetres and a
 placement carries it tens of centimetres. A cube knocked 2 cm by the arm counts as moved: the
@@ -47,6 +51,13 @@ def cube_displacements(start: Mapping[str, Sequence[float]],
             for colour, position in start.items() if colour in end}
 
 
+def cube_start_offsets(start: Mapping[str, Sequence[float]],
+                       nominal: Mapping[str, Sequence[float]]) -> Dict[str, List[float]]:
+    """Return {colour: [dx, dy] in metres from its world-file position} for cubes in both."""
+    return {colour: [float(position[axis]) - float(nominal[colour][axis]) for axis in (0, 1)]
+            for colour, position in start.items() if colour in nominal}
+
+
 def moved_cubes(displacements: Mapping[str, float],
                 threshold_m: float = MOVED_THRESHOLD_M) -> List[str]:
     """Return the cubes that moved more than the threshold, the farthest moved first."""
@@ -56,10 +67,11 @@ def moved_cubes(displacements: Mapping[str, float],
 
 
 def episode_fields(instructed: Optional[str], displacements: Mapping[str, float],
-                   threshold_m: float = MOVED_THRESHOLD_M) -> dict:
+                   threshold_m: float = MOVED_THRESHOLD_M,
+                   start_offsets: Optional[Mapping[str, Sequence[float]]] = None) -> dict:
     """Return the per-episode results.json fields of the moved-cube accounting."""
     moved = moved_cubes(displacements, threshold_m)
-    return {
+    fields = {
         'instructed_cube': instructed,
         'cube_displacement_m': {colour: round(distance, 4)
                                 for colour, distance in displacements.items()},
@@ -67,6 +79,10 @@ def episode_fields(instructed: Optional[str], displacements: Mapping[str, float]
         'moved_cube': moved[0] if moved else None,
         'wrong_cube_moved': any(colour != instructed for colour in moved),
     }
+    if start_offsets:
+        fields['cube_start_offset_m'] = {colour: [round(float(value), 4) for value in offset]
+                                         for colour, offset in start_offsets.items()}
+    return fields
 
 
 def instruction_summary(episodes: Iterable[Mapping], colours: Sequence[str]) -> dict:

@@ -25,6 +25,7 @@ import csv
 import json
 from pathlib import Path
 
+from ar4_mujoco.env import CUBE_OFFSET_M
 from ar4_policy.evaluate import main
 from ar4_teleop.recording import features as contract
 import numpy as np
@@ -146,6 +147,13 @@ def test_several_instructions_run_the_same_seeds_and_report_the_moved_cube(
     assert [e['instructed_cube'] for e in results['episodes']] == ['teal'] * 2 + ['magenta'] * 2
     assert results['cube_colours'] == ['teal', 'magenta', 'yellow']
     assert set(results['episodes'][0]['cube_displacement_m']) == {'teal', 'magenta', 'yellow'}
+    # Where each cube started, from the world file's pose: within the reset's randomisation (plus
+    # settling), the same scene for a seed under every instruction, another for another seed.
+    offsets = [e['cube_start_offset_m'] for e in results['episodes']]
+    assert all(set(o) == {'teal', 'magenta', 'yellow'} for o in offsets)
+    assert all(abs(v) <= CUBE_OFFSET_M + 0.002 for o in offsets for xy in o.values() for v in xy)
+    assert offsets[0] == offsets[2] and offsets[1] == offsets[3] and offsets[0] != offsets[1]
+    assert any(abs(v) > 0.002 for xy in offsets[0].values() for v in xy)
     assert list(results['by_task']) == [TASK, magenta]
     assert results['instruction_swap']['n_seeds'] == 2
     printed = capsys.readouterr().out

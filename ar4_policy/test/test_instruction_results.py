@@ -23,8 +23,8 @@ a wrong cube moved. A policy that does nothing must move no cube.
 
 from ar4_policy.evaluate import rollout
 from ar4_policy.instruction_results import (
-    confusion_table, cube_displacements, episode_fields, instruction_summary,
-    MOVED_THRESHOLD_M, moved_cubes)
+    confusion_table, cube_displacements, cube_start_offsets, episode_fields,
+    instruction_summary, MOVED_THRESHOLD_M, moved_cubes)
 import numpy as np
 import pytest
 
@@ -53,6 +53,18 @@ def test_the_cube_that_moved_most_beyond_the_threshold_is_the_moved_cube():
     quiet = episode_fields('teal', {c: MOVED_THRESHOLD_M for c in COLOURS})
     assert quiet['moved_cube'] is None and quiet['moved_cubes'] == []
     assert not quiet['wrong_cube_moved']
+
+
+def test_each_cube_start_is_recorded_as_its_offset_from_the_world_file():
+    start = {'teal': [0.31, -0.02, 0.01], 'magenta': [0.2, -0.185, 0.01]}
+    world = {'teal': [0.3, -0.01, 0.0], 'magenta': [0.21, -0.2, 0.0], 'yellow': [0.09, -0.25, 0]}
+    offsets = cube_start_offsets(start, world)
+    assert offsets == {'teal': pytest.approx([0.01, -0.01]),
+                       'magenta': pytest.approx([-0.01, 0.015])}
+    fields = episode_fields('teal', {'teal': 0.3, 'magenta': 0.0}, start_offsets=offsets)
+    assert fields['cube_start_offset_m'] == {'teal': [0.01, -0.01], 'magenta': [-0.01, 0.015]}
+    # An environment without a scene gives no offsets, and the field is left out.
+    assert 'cube_start_offset_m' not in episode_fields('teal', {'teal': 0.3}, start_offsets={})
 
 
 def test_per_instruction_rows_confusion_and_the_swap_control():
