@@ -229,9 +229,14 @@ def test_sigkill_at_random_moments_loses_no_saved_episode(tmp_path):
     script = CRASH_SCRIPT.format(paths=[str(REPO_ROOT / 'ar4_teleop'),
                                         str(REPO_ROOT / 'ar4_description')])
     rng = random.Random(4)
+    # One kill in each quarter of 0.3 to 2.5 save times, in random order and at a random moment
+    # within its quarter: plain uniform draws (0.82, 0.53, 1.17, 0.64 for this seed) could all
+    # fall before a fresh process's first save, and the run then checked nothing.
+    quarters = [0.3 + 0.55 * q for q in range(4)]
+    rng.shuffle(quarters)
     reported = -1
     save_time = None
-    for trial in range(4):
+    for trial, quarter in enumerate(quarters):
         process = subprocess.Popen(
             [sys.executable, '-c', script, str(root)], stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, PYTHONUNBUFFERED='1'))
@@ -249,7 +254,7 @@ def test_sigkill_at_random_moments_loses_no_saved_episode(tmp_path):
             early.append(process.stdout.readline())
             assert early[0].startswith('SAVED'), early
             save_time = time.monotonic() - opened_at
-        time.sleep(rng.uniform(0.3, 2.5) * save_time)
+        time.sleep(rng.uniform(quarter, quarter + 0.55) * save_time)
         process.send_signal(signal.SIGKILL)
         out, _ = process.communicate()
         saved = [int(line.split()[1]) for line in early + out.splitlines()
